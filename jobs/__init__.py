@@ -1,0 +1,1 @@
+"""Thin job entry points: read sources, call transformations, write tables, record the run."""

@@ -1,0 +1,211 @@
+"""The command line shared by every job: `python -m jobs [--env E] [--conf k=v]... JOB [ARGS]`.
+
+A job module declares SUMMARY (one line), DATES ("required", "optional" or None),
+optionally add_arguments(parser) and check_inputs(cfg, args) (run before Spark starts,
+so a missing input fails fast and writes nothing), and run(spark, cfg, args, ctx) -> RunStats.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import importlib
+import logging
+import re
+import sys
+import time
+from types import ModuleType
+
+from pyspark.sql import SparkSession
+
+from jobs.common.config import ConfigError, JobConfig, known_envs, load_config
+from jobs.common.io import InputError
+from jobs.common.log import configure_logging
+from jobs.common.runs import RunContext, RunStats, record_run
+from jobs.common.session import SetupError, build_session
+
+log = logging.getLogger(__name__)
+
+# name -> module, in the order the pipeline runs them.
+JOBS: dict[str, str] = {
+    "bronze_events": "jobs.bronze_events",
+    "bronze_access_logs": "jobs.bronze_access_logs",
+    "pipeline": "jobs.pipeline",
+    "tables": "jobs.tables",
+}
+
+USER_ERRORS = (ConfigError, InputError, SetupError)
+
+
+class UsageError(Exception):
+    """A command line that cannot be used."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad command line in one line, not usage plus message."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message} (see --help)")
+
+
+def parse_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"malformed date {text!r}: expected YYYY-MM-DD") from None
+
+
+def add_common_options(parser: argparse.ArgumentParser, top_level: bool) -> None:
+    default = "local" if top_level else None
+    parser.add_argument("--env", default=default,
+                        help=f"configuration environment: conf/<env>.yaml (one of {', '.join(known_envs())}; "
+                             "default local)")
+    parser.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE",
+                        help="override one configuration value, e.g. --conf paths.warehouse=/tmp/wh; repeatable")
+
+
+def add_date_options(parser: argparse.ArgumentParser, required: bool) -> None:
+    group = parser.add_argument_group("dates" + (" (required)" if required else " (optional)"))
+    group.add_argument("--date", type=parse_date, help="one business date, YYYY-MM-DD")
+    group.add_argument("--start", type=parse_date, help="first date of a range, YYYY-MM-DD")
+    group.add_argument("--end", type=parse_date, help="last date of a range (inclusive), YYYY-MM-DD")
+
+
+def resolve_dates(args: argparse.Namespace, required: bool) -> tuple[dt.date | None, dt.date | None]:
+    date, start, end = getattr(args, "date", None), getattr(args, "start", None), getattr(args, "end", None)
+    if date and (start or end):
+        raise UsageError("give either --date or --start/--end, not both")
+    if date:
+        return date, date
+    if bool(start) != bool(end):
+        raise UsageError("--start and --end go together")
+    if start and end and start > end:
+        raise UsageError(f"--start {start} is after --end {end}")
+    if required and not start:
+        raise UsageError("this job needs --date D or --start D1 --end D2")
+    return start, end
+
+
+def load_job(name: str) -> ModuleType:
+    if name not in JOBS:
+        raise UsageError(f"unknown job {name!r}; `python -m jobs --help` lists the jobs")
+    return importlib.import_module(JOBS[name])
+
+
+def top_level_help() -> str:
+    lines = ["jobs:"]
+    for name in JOBS:
+        module = load_job(name)
+        lines.append(f"  {name:<22} {module.SUMMARY}")
+    lines.append("")
+    lines.append("`python -m jobs JOB --help` explains one job. The same command runs on a cluster "
+                 "through ./spark-submit.sh JOB.")
+    return "\n".join(lines)
+
+
+def build_job_parser(name: str, module: ModuleType) -> argparse.ArgumentParser:
+    parser = _Parser(prog=f"python -m jobs {name}", description=(module.__doc__ or module.SUMMARY).strip(),
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_common_options(parser, top_level=False)
+    if module.DATES:
+        add_date_options(parser, required=module.DATES == "required")
+    if hasattr(module, "add_arguments"):
+        module.add_arguments(parser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(argv)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except USER_ERRORS as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _main(argv: list[str]) -> int:
+    top = _Parser(prog="python -m jobs", description="Lakehouse batch jobs: landing -> bronze -> silver -> gold.",
+                  epilog=top_level_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_common_options(top, top_level=True)
+    top.add_argument("job", help="the job to run (listed below)")
+    top.add_argument("job_args", nargs=argparse.REMAINDER, help="the job's own arguments (JOB --help)")
+    args = top.parse_args(argv)
+    module = load_job(args.job)
+    job_args = build_job_parser(args.job, module).parse_args(args.job_args)
+    env = job_args.env or args.env
+    overrides = args.conf + job_args.conf
+    start, end = resolve_dates(job_args, required=module.DATES == "required")
+    job_args.start, job_args.end = start, end
+
+    configure_logging()
+    cfg = load_config(env, overrides)
+    if hasattr(module, "check_inputs"):
+        module.check_inputs(cfg, job_args)
+    return run_job(args.job, module, cfg, job_args, " ".join(argv))
+
+
+def run_job(name: str, module: ModuleType, cfg: JobConfig, args: argparse.Namespace, arguments: str) -> int:
+    """Build the session, run the job and record it, stop the session; the process exit code."""
+    if getattr(module, "NEEDS_SPARK", True) is False:
+        module.run(None, cfg, args, RunContext.new(name, args.start, args.end, arguments))
+        return 0
+    spark = build_session(name, cfg)
+    try:
+        outcome = execute(spark, name, module, cfg, args, arguments)
+    finally:
+        spark.stop()
+    if outcome.error:
+        print(f"error: {name} failed: {outcome.error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    job: str
+    stats: RunStats
+    seconds: float
+    error: str | None
+
+
+def execute(spark: SparkSession, name: str, module: ModuleType, cfg: JobConfig,
+            args: argparse.Namespace, arguments: str) -> Outcome:
+    """Run one job in an existing session and record it in ops.job_runs, whatever happens."""
+    ctx = RunContext.new(name, args.start, args.end, arguments)
+    log.info("job %s starting (env=%s, dates=%s..%s, run_id=%s)", name, cfg.env, args.start, args.end, ctx.run_id)
+    began = time.monotonic()
+    stats, error = RunStats(), None
+    try:
+        stats = module.run(spark, cfg, args, ctx) or stats
+    except USER_ERRORS as exc:
+        error = str(exc)
+    except Exception as exc:  # a job that cannot meet its contract fails loudly, in one line
+        log.debug("job %s failed", name, exc_info=True)
+        error = one_line(exc)
+    seconds = time.monotonic() - began
+    log.info("job %s %s in %.1fs", name, "failed" if error else "finished", seconds)
+    if getattr(module, "RECORD_RUN", True):
+        try:
+            record_run(spark, cfg, ctx, stats, "failed" if error else "succeeded", error)
+        except Exception:
+            if not error:
+                raise
+            log.warning("could not record the failed run in ops.job_runs", exc_info=True)
+    return Outcome(name, stats, seconds, error)
+
+
+def one_line(exc: BaseException) -> str:
+    """The root cause of an exception in one line, digging through JVM and streaming wrappers."""
+    text = str(exc).strip()
+    causes = [m.group(1, 2) for m in _CAUSE.finditer(text)
+              if m.group(1) not in ("StreamingQueryException", "Py4JJavaError")]
+    if causes:
+        name, message = causes[-1]
+        return f"{name}: {message.strip()}"
+    return f"{type(exc).__name__}: {text.splitlines()[0].strip() if text else ''}".rstrip(": ")
+
+
+_CAUSE = re.compile(r"^\s*(?:[\w$]+\.)*(\w+(?:Exception|Error)): (.+)$", re.MULTILINE)

@@ -1,0 +1,137 @@
+"""Reading and writing the registered Delta tables, by their TableSpec.
+
+Tables live at <warehouse>/<layer>/<table> and are registered in the Spark catalog
+as <layer>.<table>. Every write goes through one of append, overwrite_range or
+merge_into; each returns the Delta version it committed and the rows it wrote.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
+
+from jobs.common.config import JobConfig, resolve_path
+from schemas.spec import TableSpec
+
+
+class InputError(RuntimeError):
+    """An input the job needs is missing or unusable; nothing was written."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Commit:
+    """What one write committed: the table, its new Delta version and the rows written."""
+    table: str
+    version: int
+    rows: int
+
+
+def table_path(cfg: JobConfig, spec: TableSpec) -> str:
+    return f"{resolve_path(cfg.paths.warehouse).rstrip('/')}/{spec.layer}/{spec.name}"
+
+
+def table_exists(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> bool:
+    return DeltaTable.isDeltaTable(spark, table_path(cfg, spec))
+
+
+def ensure_table(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> DeltaTable:
+    """Create the table from its contract if it does not exist (so Delta enforces NOT NULL)."""
+    path = table_path(cfg, spec)
+    table = (DeltaTable.createIfNotExists(spark)
+             .location(path)
+             .addColumns(spec.schema)
+             .partitionedBy(*spec.partition_by)
+             .execute())
+    register(spark, cfg, spec)
+    return table
+
+
+def register(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> None:
+    """Make `<layer>.<table>` name the table at its warehouse path in the session catalog."""
+    path = table_path(cfg, spec)
+    if not spark.catalog.databaseExists(spec.layer):
+        spark.sql(f"CREATE DATABASE IF NOT EXISTS {spec.layer}")
+    if spark.catalog.tableExists(spec.full_name):
+        current = spark.sql(f"DESCRIBE DETAIL {spec.full_name}").select("location").first()[0]
+        if current.rstrip("/").removeprefix("file:") == path.rstrip("/").removeprefix("file:"):
+            return
+        # An external table: dropping the name leaves the files where they are.
+        spark.sql(f"DROP TABLE {spec.full_name}")
+    spark.sql(f"CREATE TABLE {spec.full_name} USING DELTA LOCATION '{path}'")
+
+
+def register_existing(spark: SparkSession, cfg: JobConfig, specs: tuple[TableSpec, ...]) -> list[str]:
+    """Register every declared table that exists on storage; returns their names."""
+    names = []
+    for spec in specs:
+        if table_exists(spark, cfg, spec):
+            register(spark, cfg, spec)
+            names.append(spec.full_name)
+    return names
+
+
+def read_table(spark: SparkSession, cfg: JobConfig, spec: TableSpec, version: int | None = None) -> DataFrame:
+    """The table as a DataFrame (optionally as of an earlier Delta version)."""
+    path = table_path(cfg, spec)
+    if not DeltaTable.isDeltaTable(spark, path):
+        raise InputError(f"table {spec.full_name} does not exist at {path}: run the job that writes it first")
+    reader = spark.read.format("delta")
+    if version is not None:
+        reader = reader.option("versionAsOf", version)
+    return reader.load(path)
+
+
+def append(df: DataFrame, cfg: JobConfig, spec: TableSpec, txn: tuple[str, int] | None = None) -> Commit:
+    """Append rows. `txn` = (app id, version) makes the append idempotent: Delta skips a
+    write whose version it has already committed for that app id."""
+    spark = df.sparkSession
+    ensure_table(spark, cfg, spec)
+    writer = df.select(*spec.columns).write.format("delta").mode("append")
+    if txn is not None:
+        writer = writer.option("txnAppId", txn[0]).option("txnVersion", txn[1])
+    writer.save(table_path(cfg, spec))
+    return last_commit(spark, cfg, spec)
+
+
+def overwrite_range(df: DataFrame, cfg: JobConfig, spec: TableSpec, column: str,
+                    start: dt.date, end: dt.date) -> Commit:
+    """Replace exactly the rows with start <= column <= end by `df` (a rerun gives the same table)."""
+    spark = df.sparkSession
+    ensure_table(spark, cfg, spec)
+    condition = f"{column} >= '{start.isoformat()}' AND {column} <= '{end.isoformat()}'"
+    (df.select(*spec.columns).write.format("delta").mode("overwrite")
+     .option("replaceWhere", condition)
+     .save(table_path(cfg, spec)))
+    return last_commit(spark, cfg, spec)
+
+
+def merge_into(df: DataFrame, cfg: JobConfig, spec: TableSpec, keys: tuple[str, ...] | None = None,
+               update_condition: str | None = None) -> Commit:
+    """Upsert by key: matched rows are updated (when `update_condition` holds, written over
+    `t` the target and `s` the source), new keys are inserted."""
+    spark = df.sparkSession
+    target = ensure_table(spark, cfg, spec)
+    keys = keys or spec.keys
+    if not keys:
+        raise ValueError(f"{spec.full_name} declares no key columns to MERGE on")
+    on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
+    (target.alias("t")
+     .merge(df.select(*spec.columns).alias("s"), on)
+     .whenMatchedUpdateAll(condition=update_condition)
+     .whenNotMatchedInsertAll()
+     .execute())
+    return last_commit(spark, cfg, spec)
+
+
+def last_commit(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> Commit:
+    """The newest commit of a table: its version and the rows it wrote (from Delta's metrics)."""
+    row = DeltaTable.forPath(spark, table_path(cfg, spec)).history(1).first()
+    metrics = row["operationMetrics"] or {}
+    if "numTargetRowsInserted" in metrics:  # MERGE: numOutputRows also counts rows copied unchanged
+        written = int(metrics["numTargetRowsInserted"]) + int(metrics.get("numTargetRowsUpdated", 0))
+    else:
+        written = int(metrics.get("numOutputRows", 0))
+    return Commit(spec.full_name, int(row["version"]), written)
+

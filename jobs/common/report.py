@@ -1,0 +1,56 @@
+"""Plain-text tables for what a run prints at its end (to stdout, for people)."""
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from delta.tables import DeltaTable
+from pyspark.sql import SparkSession
+
+from jobs.common.config import JobConfig
+from jobs.common.io import register, table_path
+from schemas.spec import TableSpec
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    cells = [[str(h) for h in headers]] + [[_cell(v) for v in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    numeric = [all(_is_number(row[i]) for row in rows) and rows for i in range(len(headers))]
+    lines = []
+    for n, row in enumerate(cells):
+        parts = [c.rjust(w) if numeric[i] else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        lines.append("  ".join(parts).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def print_block(title: str, body: str) -> None:
+    sys.stdout.write(f"\n{title}\n{body}\n")
+    sys.stdout.flush()
+
+
+def table_inventory(spark: SparkSession, cfg: JobConfig, specs: Sequence[TableSpec]) -> list[tuple]:
+    """(name, Delta version, rows, path) of every declared table that exists."""
+    rows = []
+    for spec in specs:
+        path = table_path(cfg, spec)
+        if not DeltaTable.isDeltaTable(spark, path):
+            continue
+        register(spark, cfg, spec)
+        version = DeltaTable.forPath(spark, path).history(1).first()["version"]
+        # Delta answers a plain count from its file statistics, without scanning data.
+        rows.append((spec.full_name, version, spark.read.format("delta").load(path).count(), path))
+    return rows
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return "" if value is None else str(value)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -1,0 +1,63 @@
+"""The one SparkSession factory, used by every job and by the tests."""
+from __future__ import annotations
+
+import os
+from pyspark.sql import SparkSession
+
+from jobs.common.config import PROJECT_ROOT, JobConfig, resolve_path
+
+JAR_DIR = PROJECT_ROOT / ".jars"
+
+
+class SetupError(RuntimeError):
+    """The project is not set up (for example the pinned jars were never fetched)."""
+
+
+def pinned_jars() -> list[str]:
+    """The jars pinned in jvm/pom.xml, as fetched into .jars/ by `make setup`."""
+    jars = sorted(str(p) for p in JAR_DIR.glob("*.jar"))
+    if not jars:
+        raise SetupError(f"no jars in {JAR_DIR}: run `make setup` once with network access")
+    return jars
+
+
+def build_session(app_name: str, cfg: JobConfig) -> SparkSession:
+    """A SparkSession with Delta Lake, UTC session time, and the configured master and tuning.
+
+    Under spark-submit the JVM already exists and spark-submit.sh has passed master and
+    jars; settings given here that only apply at JVM start are then ignored by Spark.
+    """
+    spark_cfg = cfg.spark
+    builder = (
+        SparkSession.builder
+        .appName(f"{spark_cfg.app_name_prefix}-{app_name}")
+        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", str(spark_cfg.shuffle_partitions))
+        .config("spark.ui.enabled", str(spark_cfg.ui_enabled).lower())
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.warehouse.dir", resolve_path(cfg.paths.warehouse))
+        # Delta reads its own schema from the log; no Hive metastore is needed by default.
+        .config("spark.sql.catalogImplementation", "in-memory")
+    )
+    if not _under_spark_submit():
+        builder = (builder.master(spark_cfg.master)
+                   .config("spark.driver.memory", spark_cfg.driver_memory)
+                   .config("spark.jars", ",".join(pinned_jars())))
+    if spark_cfg.event_log_enabled:
+        local_dir = resolve_path(cfg.paths.event_log)
+        if "://" not in local_dir:
+            os.makedirs(local_dir, exist_ok=True)
+        builder = (builder.config("spark.eventLog.enabled", "true")
+                   .config("spark.eventLog.dir", local_dir))
+    for key, value in spark_cfg.settings.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel(spark_cfg.log_level)
+    return spark
+
+
+def _under_spark_submit() -> bool:
+    # spark-submit starts the JVM first and tells the Python driver how to reach it.
+    return "PYSPARK_GATEWAY_PORT" in os.environ

@@ -1,0 +1,16 @@
+"""Print every table the project has built: catalog name, Delta version, rows and location.
+
+It also registers them in the session catalog as <layer>.<table>.
+"""
+from jobs.common.report import format_table, print_block, table_inventory
+from schemas.tables import ALL_TABLES
+
+SUMMARY = "list the built tables with their Delta version, row count and location"
+DATES = None
+RECORD_RUN = False
+
+
+def run(spark, cfg, args, ctx):
+    rows = table_inventory(spark, cfg, ALL_TABLES)
+    body = format_table(["table", "version", "rows", "location"], rows) if rows else "(no tables yet)"
+    print_block(f"Tables under {cfg.paths.warehouse}:", body)

@@ -1,0 +1,1 @@
+"""StructType contracts of every raw source and every table, and the table registry."""

@@ -1,0 +1,49 @@
+"""Ops contracts: what every run read, wrote, rejected and checked."""
+from pyspark.sql import types as T
+
+from schemas.spec import TableSpec
+
+JOB_RUNS_SCHEMA = T.StructType([
+    T.StructField("run_id", T.StringType(), nullable=False),
+    T.StructField("job", T.StringType(), nullable=False),
+    T.StructField("env", T.StringType(), nullable=False),
+    T.StructField("status", T.StringType(), nullable=False),
+    T.StructField("start_date", T.DateType(), nullable=True),
+    T.StructField("end_date", T.DateType(), nullable=True),
+    T.StructField("arguments", T.StringType(), nullable=True),
+    T.StructField("started_ts", T.TimestampType(), nullable=False),
+    T.StructField("ended_ts", T.TimestampType(), nullable=False),
+    T.StructField("duration_ms", T.LongType(), nullable=False),
+    T.StructField("input_files", T.ArrayType(T.StringType(), containsNull=False), nullable=False),
+    T.StructField("rows_read", T.MapType(T.StringType(), T.LongType(), valueContainsNull=False), nullable=False),
+    T.StructField("rows_written", T.MapType(T.StringType(), T.LongType(), valueContainsNull=False), nullable=False),
+    T.StructField("rows_quarantined", T.MapType(T.StringType(), T.LongType(), valueContainsNull=False),
+                  nullable=False),
+    T.StructField("table_versions", T.MapType(T.StringType(), T.LongType(), valueContainsNull=False),
+                  nullable=False),
+    T.StructField("code_version", T.StringType(), nullable=False),
+    T.StructField("error", T.StringType(), nullable=True),
+    T.StructField("run_date", T.DateType(), nullable=False),
+])
+
+JOB_RUNS = TableSpec(
+    "ops", "job_runs", JOB_RUNS_SCHEMA, partition_by=("run_date",), keys=("run_id",),
+    description="One row per job run: inputs, rows written and quarantined, Delta versions, status.",
+)
+
+QUARANTINE_SCHEMA = T.StructType([
+    T.StructField("source", T.StringType(), nullable=False),
+    T.StructField("reason", T.StringType(), nullable=False),
+    T.StructField("raw", T.StringType(), nullable=True),
+    T.StructField("record_key", T.StringType(), nullable=True),
+    T.StructField("source_file", T.StringType(), nullable=True),
+    T.StructField("run_id", T.StringType(), nullable=False),
+    T.StructField("quarantined_ts", T.TimestampType(), nullable=False),
+    T.StructField("quarantine_date", T.DateType(), nullable=False),
+])
+
+QUARANTINE = TableSpec(
+    "ops", "quarantine", QUARANTINE_SCHEMA, partition_by=("source",),
+    keys=("source", "record_key"),
+    description="Every rejected record: its source, reason code and raw text.",
+)

@@ -1,0 +1,25 @@
+"""TableSpec: one declaration per table (layer, name, contract, partitioning, keys)."""
+from __future__ import annotations
+
+import dataclasses
+
+from pyspark.sql import types as T
+
+
+@dataclasses.dataclass(frozen=True)
+class TableSpec:
+    layer: str
+    name: str
+    schema: T.StructType
+    partition_by: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ()
+    description: str = ""
+
+    @property
+    def full_name(self) -> str:
+        """The catalog name, `<layer>.<table>`."""
+        return f"{self.layer}.{self.name}"
+
+    @property
+    def columns(self) -> list[str]:
+        return [field.name for field in self.schema.fields]

@@ -1,0 +1,41 @@
+"""One SparkSession for the whole test process, built by the same factory as the jobs."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from jobs.common.config import PROJECT_ROOT, JobConfig, load_config
+from jobs.common.session import build_session
+
+SHARED_DATASETS = Path(os.environ.get("LAKEHOUSE_SHARED_DATASETS", PROJECT_ROOT.parent / "shared" / "datasets"))
+
+
+def test_config(root: Path, *overrides: str) -> JobConfig:
+    """The test environment with every path under `root`."""
+    paths = [f"paths.{name}={root / name}" for name in ("landing", "warehouse", "checkpoints", "event_log")]
+    return load_config("test", paths + list(overrides))
+
+
+test_config.__test__ = False  # a helper, not a test
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory):
+    session = build_session("tests", test_config(tmp_path_factory.mktemp("session")))
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def cfg(tmp_path) -> JobConfig:
+    return test_config(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def shared_datasets() -> Path:
+    if not SHARED_DATASETS.is_dir():
+        pytest.skip(f"real datasets not found at {SHARED_DATASETS}: they live beside the project in "
+                    "../shared/datasets (CI has them; set LAKEHOUSE_SHARED_DATASETS to point elsewhere)")
+    return SHARED_DATASETS

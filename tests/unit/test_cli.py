@@ -1,0 +1,64 @@
+"""The command line, as a user meets it: help, and one-line errors that write nothing."""
+import subprocess
+import sys
+
+from jobs.common.cli import JOBS
+from jobs.common.config import PROJECT_ROOT
+
+
+def run_cli(*args, cwd=PROJECT_ROOT):
+    return subprocess.run([sys.executable, "-m", "jobs", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_top_level_help_lists_every_job():
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for name in JOBS:
+        assert f"\n  {name} " in result.stdout
+
+
+def test_every_job_has_help():
+    for name in JOBS:
+        result = run_cli(name, "--help")
+        assert result.returncode == 0, (name, result.stderr)
+        assert f"python -m jobs {name}" in result.stdout
+
+
+def test_malformed_date_is_one_line_error(tmp_path):
+    result = run_cli("--conf", f"paths.warehouse={tmp_path}/wh", "pipeline", "--date", "2024-02-30")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "malformed date '2024-02-30'" in result.stderr
+    assert not (tmp_path / "wh").exists()
+
+
+def test_wrong_configuration_key_is_one_line_error(tmp_path):
+    result = run_cli("--conf", f"paths.warehouse={tmp_path}/wh", "--conf", "spark.shufle_partitions=4", "pipeline")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: unknown configuration key spark.shufle_partitions in --conf spark.shufle_partitions=4 "
+        "(known here: app_name_prefix, driver_memory, event_log_enabled, log_level, master, settings, "
+        "shuffle_partitions, ui_enabled)"]
+    assert not (tmp_path / "wh").exists()
+
+
+def test_missing_input_directory_is_one_line_error_and_writes_nothing(tmp_path):
+    result = run_cli("--conf", f"paths.landing={tmp_path}/nowhere", "--conf", f"paths.warehouse={tmp_path}/wh",
+                     "bronze_events")
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: input directory for events does not exist: {tmp_path}/nowhere/events"]
+    assert not (tmp_path / "wh").exists()
+
+
+def test_unknown_job_is_one_line_error():
+    result = run_cli("no_such_job")
+    assert result.returncode == 2
+    assert "unknown job 'no_such_job'" in result.stderr
+
+
+def test_start_after_end_is_rejected():
+    result = run_cli("pipeline", "--start", "2024-03-05", "--end", "2024-03-01")
+    assert result.returncode == 2
+    assert "--start 2024-03-05 is after --end 2024-03-01" in result.stderr

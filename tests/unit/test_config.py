@@ -1,0 +1,69 @@
+import datetime as dt
+
+import pytest
+
+from jobs.common.config import PROJECT_ROOT, ConfigError, load_config, resolve_path
+
+
+def test_load_config_merges_base_env_and_overrides():
+    cfg = load_config("test", ["spark.shuffle_partitions=3", "business.time_zone=Asia/Seoul"])
+    assert cfg.env == "test"
+    assert cfg.spark.master == "local[2]"            # from test.yaml
+    assert cfg.spark.app_name_prefix == "lakehouse"  # from base.yaml
+    assert cfg.spark.shuffle_partitions == 3         # from --conf
+    assert cfg.business.time_zone == "Asia/Seoul"
+    assert cfg.world.start_date == dt.date(2024, 3, 1)
+
+
+def test_load_config_keeps_dots_inside_spark_setting_names():
+    cfg = load_config("test", ["spark.settings.spark.sql.ansi.enabled=true"])
+    assert cfg.spark.settings["spark.sql.ansi.enabled"] == "True"
+    assert cfg.spark.settings["spark.default.parallelism"] == "2"
+
+
+def test_load_config_unknown_override_key_names_key_and_source():
+    with pytest.raises(ConfigError, match=r"unknown configuration key spark\.mastr in --conf spark\.mastr=x"):
+        load_config("test", ["spark.mastr=x"])
+
+
+def test_load_config_unknown_file_key_names_key_and_file(tmp_path, monkeypatch):
+    (tmp_path / "base.yaml").write_text((PROJECT_ROOT / "conf" / "base.yaml").read_text())
+    (tmp_path / "broken.yaml").write_text("paths:\n  warehose: /tmp/x\n")
+    monkeypatch.setenv("LAKEHOUSE_CONF_DIR", str(tmp_path))
+    with pytest.raises(ConfigError, match=r"unknown configuration key paths\.warehose in conf/broken\.yaml"):
+        load_config("broken")
+
+
+def test_load_config_missing_required_value_names_key():
+    with pytest.raises(ConfigError, match=r"missing required configuration value paths\.warehouse"):
+        load_config("test", ["paths.warehouse="])
+
+
+def test_load_config_wrong_type_names_key():
+    with pytest.raises(ConfigError, match=r"spark\.shuffle_partitions must be a number"):
+        load_config("test", ["spark.shuffle_partitions=many"])
+
+
+def test_load_config_unknown_env_lists_known_ones():
+    with pytest.raises(ConfigError, match=r"unknown environment 'prod'.*known: cluster, local, test"):
+        load_config("prod")
+
+
+def test_load_config_override_without_equals_is_an_error():
+    with pytest.raises(ConfigError, match="is not key=value"):
+        load_config("test", ["spark.master"])
+
+
+def test_secret_reads_named_environment_variable(monkeypatch):
+    cfg = load_config("test")
+    monkeypatch.setenv(cfg.secrets.pseudonym_key_env, "s3cret")
+    assert cfg.secret(cfg.secrets.pseudonym_key_env) == "s3cret"
+    monkeypatch.delenv(cfg.secrets.pseudonym_key_env)
+    with pytest.raises(ConfigError, match="LAKEHOUSE_PSEUDONYM_KEY is not set"):
+        cfg.secret(cfg.secrets.pseudonym_key_env)
+
+
+def test_resolve_path_keeps_uris_and_absolute_paths():
+    assert resolve_path("s3a://bucket/wh") == "s3a://bucket/wh"
+    assert resolve_path("/abs/wh") == "/abs/wh"
+    assert resolve_path("data/wh").endswith("/data/wh")
