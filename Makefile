@@ -34,7 +34,8 @@ $(JARS)/.resolved: jvm/pom.xml
 	touch $@
 
 run: setup
-	$(PY) -m jobs --env $(ENV) demo
+	$(PY) -m jobs --env $(ENV) generate
+	$(PY) -m jobs --env $(ENV) pipeline
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)

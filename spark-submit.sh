@@ -6,7 +6,7 @@ usage() {
   cat <<'TXT'
 usage: ./spark-submit.sh [--master URL] [--env NAME] [--conf KEY=VALUE]... [--spark-conf K=V]... JOB [ARGS]
 
-Packages this project's code (jobs/, transformations/, schemas/, conf/) into
+Packages this project's code (jobs/, transformations/, schemas/, world/, conf/) into
 build/lakehouse.zip for --py-files, adds the pinned jars from .jars/ with --jars
 (see jvm/pom.xml), and submits JOB through spark-submit.
 
@@ -77,7 +77,7 @@ except Exception:
 target = root / "build" / "lakehouse.zip"
 tmp = target.with_suffix(".zip.tmp")
 with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
-    for package in ("jobs", "transformations", "schemas", "conf"):
+    for package in ("jobs", "transformations", "schemas", "world", "conf"):
         for path in sorted((root / package).rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
                 archive.write(path, path.relative_to(root).as_posix())

@@ -14,7 +14,7 @@ SHARED_DATASETS = Path(os.environ.get("LAKEHOUSE_SHARED_DATASETS", PROJECT_ROOT.
 
 def test_config(root: Path, *overrides: str) -> JobConfig:
     """The test environment with every path under `root`."""
-    paths = [f"paths.{name}={root / name}" for name in ("landing", "warehouse", "checkpoints", "event_log")]
+    paths = [f"paths.{name}={root / name}" for name in ("landing", "warehouse", "checkpoints", "event_log", "truth")]
     return load_config("test", paths + list(overrides))
 
 

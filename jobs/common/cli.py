@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 # name -> module, in the order the pipeline runs them.
 JOBS: dict[str, str] = {
+    "generate": "jobs.generate",
     "bronze_events": "jobs.bronze_events",
     "bronze_access_logs": "jobs.bronze_access_logs",
     "pipeline": "jobs.pipeline",

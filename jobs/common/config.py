@@ -42,6 +42,7 @@ class Paths:
     warehouse: str
     checkpoints: str
     event_log: str
+    truth: str
 
 
 @dataclasses.dataclass(frozen=True)

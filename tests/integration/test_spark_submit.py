@@ -35,4 +35,4 @@ def test_spark_submit_bad_configuration_fails_before_spark_starts():
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert result.stderr.strip() == ("error: unknown configuration key paths.nope in --conf paths.nope=1 "
-                                     "(known here: checkpoints, event_log, landing, warehouse)")
+                                     "(known here: checkpoints, event_log, landing, truth, warehouse)")

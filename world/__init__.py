@@ -1,0 +1,1 @@
+"""The sample world: a deterministic, dirty e-commerce company with known true KPIs."""
