@@ -10,6 +10,8 @@ PY := $(VENV)/bin/python
 JARS := .jars
 ENV ?= local
 PYTEST_ARGS ?=
+# A fixed key for local runs and tests only; on a real deployment set it from a secret store.
+export LAKEHOUSE_PSEUDONYM_KEY ?= local-development-key-not-a-secret
 
 .PHONY: help setup run test test-unit clean clean-data
 

@@ -15,7 +15,7 @@ SUMMARY = "run every job in dependency order (bronze -> silver -> gold), then pr
 DATES = "optional"
 RECORD_RUN = False
 
-STEPS = ("bronze_events", "bronze_access_logs")
+STEPS = ("bronze_events", "bronze_access_logs", "silver_events", "silver_sessions")
 
 
 class PipelineError(InputError):

@@ -47,3 +47,20 @@ QUARANTINE = TableSpec(
     keys=("source", "record_key"),
     description="Every rejected record: its source, reason code and raw text.",
 )
+
+TABLE_BUILDS_SCHEMA = T.StructType([
+    T.StructField("target", T.StringType(), nullable=False),
+    T.StructField("source", T.StringType(), nullable=False),
+    T.StructField("source_version", T.LongType(), nullable=False),
+    T.StructField("start_date", T.DateType(), nullable=True),
+    T.StructField("end_date", T.DateType(), nullable=True),
+    T.StructField("target_version", T.LongType(), nullable=True),
+    T.StructField("run_id", T.StringType(), nullable=False),
+    T.StructField("code_version", T.StringType(), nullable=False),
+    T.StructField("built_ts", T.TimestampType(), nullable=False),
+])
+
+TABLE_BUILDS = TableSpec(
+    "ops", "table_builds", TABLE_BUILDS_SCHEMA, keys=("target", "source", "source_version"),
+    description="What each derived table's dates were rebuilt from: source table and version, run, code.",
+)

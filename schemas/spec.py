@@ -14,6 +14,8 @@ class TableSpec:
     partition_by: tuple[str, ...] = ()
     keys: tuple[str, ...] = ()
     description: str = ""
+    # record row-level changes, so downstream jobs can see which partitions a commit touched
+    change_feed: bool = False
 
     @property
     def full_name(self) -> str:

@@ -9,6 +9,8 @@ import pytest
 from jobs.common.config import PROJECT_ROOT, JobConfig, load_config
 from jobs.common.session import build_session
 
+os.environ.setdefault("LAKEHOUSE_PSEUDONYM_KEY", "test-pseudonym-key")
+
 SHARED_DATASETS = Path(os.environ.get("LAKEHOUSE_SHARED_DATASETS", PROJECT_ROOT.parent / "shared" / "datasets"))
 
 

@@ -233,7 +233,7 @@ class _Sessions:
         price, _ = product.price_at(state["t"])
         quantity = rng.choice((1, 1, 1, 2, 3))
         emit("add_to_cart", f"/products/{product.product_id}", product_id=product.product_id,
-             quantity=quantity, price=price)
+             quantity=quantity, price_cents=price)
         if self.user_id is None or rng.random() > 0.55:
             return signup_ms
         emit("checkout", "/checkout")
@@ -258,7 +258,7 @@ class _Sessions:
     def _purchase(self, emit, product: Product, quantity: int) -> None:
         rng = self.rng
         if rng.random() < 0.01:  # the client fired purchase, but the order never reached the database
-            emit("purchase", "/checkout/complete", order_id=self.user_id * 1000 + 999, amount=0)
+            emit("purchase", "/checkout/complete", order_id=self.user_id * 1000 + 999, amount_cents=0)
             return
         items = [OrderItem(1, product.product_id, quantity, product.price_at(self.events[-1].ts_ms)[0])]
         for line in range(2, 2 + (rng.random() < 0.3) * rng.randint(1, 3)):
@@ -268,7 +268,7 @@ class _Sessions:
         tracked = rng.random() >= 0.02
         if tracked:
             placed = emit("purchase", "/checkout/complete", order_id=order_id,
-                          amount=sum(i.quantity * i.unit_price_cents for i in items)).ts_ms
+                          amount_cents=sum(i.quantity * i.unit_price_cents for i in items)).ts_ms
         else:
             placed = self.events[-1].ts_ms + rng.randint(5_000, 60_000)
         order = Order(order_id, self.user_id, placed, items, rng.choice(("card", "card", "paypal", "voucher")),

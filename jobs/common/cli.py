@@ -31,6 +31,8 @@ JOBS: dict[str, str] = {
     "generate": "jobs.generate",
     "bronze_events": "jobs.bronze_events",
     "bronze_access_logs": "jobs.bronze_access_logs",
+    "silver_events": "jobs.silver_events",
+    "silver_sessions": "jobs.silver_sessions",
     "pipeline": "jobs.pipeline",
     "tables": "jobs.tables",
 }

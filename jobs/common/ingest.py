@@ -23,6 +23,7 @@ from pyspark.sql import functions as F
 from jobs.common.config import JobConfig, resolve_path
 from jobs.common.io import InputError, append, ensure_table
 from jobs.common.runs import RunContext, RunStats
+from jobs.common.streams import checkpoint_dir, process_available
 from schemas.spec import TableSpec
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ def ingest_lines(spark: SparkSession, cfg: JobConfig, spec: TableSpec, source: s
     """Append every not-yet-ingested file under landing/<source>/ to `spec`, line by line."""
     source_dir = landing_dir(cfg, source)
     require_directory(source_dir, source)
-    checkpoint = f"{resolve_path(cfg.paths.checkpoints).rstrip('/')}/{spec.layer}/{spec.name}"
+    checkpoint = checkpoint_dir(cfg, spec)
     app_id = f"{spec.full_name}/{_checkpoint_identity(checkpoint)}"
     ensure_table(spark, cfg, spec)
     stats = RunStats()
@@ -73,13 +74,7 @@ def ingest_lines(spark: SparkSession, cfg: JobConfig, spec: TableSpec, source: s
              .option("recursiveFileLookup", "true")
              .load(source_dir)
              .select("value", F.col("_metadata.file_path").alias("_source_file")))
-    query = (lines.writeStream
-             .queryName(f"ingest_{spec.name}")
-             .foreachBatch(write_batch)
-             .option("checkpointLocation", checkpoint)
-             .trigger(availableNow=True)
-             .start())
-    query.awaitTermination()
+    process_available(lines, checkpoint, f"ingest_{spec.name}", write_batch)
     if not stats.commits:
         log.info("%s: no new files under %s", spec.full_name, source_dir)
     return stats

@@ -43,6 +43,7 @@ def ensure_table(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> DeltaT
              .location(path)
              .addColumns(spec.schema)
              .partitionedBy(*spec.partition_by)
+             .property("delta.enableChangeDataFeed", str(spec.change_feed).lower())
              .execute())
     register(spark, cfg, spec)
     return table
@@ -108,21 +109,43 @@ def overwrite_range(df: DataFrame, cfg: JobConfig, spec: TableSpec, column: str,
 
 
 def merge_into(df: DataFrame, cfg: JobConfig, spec: TableSpec, keys: tuple[str, ...] | None = None,
-               update_condition: str | None = None) -> Commit:
+               update_condition: str | None = None, insert_only: bool = False,
+               target_filter: str | None = None) -> Commit:
     """Upsert by key: matched rows are updated (when `update_condition` holds, written over
-    `t` the target and `s` the source), new keys are inserted."""
+    `t` the target and `s` the source), new keys are inserted. `insert_only` keeps matched
+    rows as they are (an idempotent dedupe); `target_filter` (over `t`) limits the target
+    rows a MERGE has to look at, e.g. to the partitions the new rows belong to."""
     spark = df.sparkSession
     target = ensure_table(spark, cfg, spec)
     keys = keys or spec.keys
     if not keys:
         raise ValueError(f"{spec.full_name} declares no key columns to MERGE on")
     on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
-    (target.alias("t")
-     .merge(df.select(*spec.columns).alias("s"), on)
-     .whenMatchedUpdateAll(condition=update_condition)
-     .whenNotMatchedInsertAll()
-     .execute())
+    if target_filter:
+        on = f"({target_filter}) AND {on}"
+    merge = target.alias("t").merge(df.select(*spec.columns).alias("s"), on)
+    if not insert_only:
+        merge = merge.whenMatchedUpdateAll(condition=update_condition)
+    merge.whenNotMatchedInsertAll().execute()
     return last_commit(spark, cfg, spec)
+
+
+def current_version(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> int | None:
+    """The table's newest Delta version, or None if it does not exist yet."""
+    path = table_path(cfg, spec)
+    if not DeltaTable.isDeltaTable(spark, path):
+        return None
+    return int(DeltaTable.forPath(spark, path).history(1).first()["version"])
+
+
+def changed_values(spark: SparkSession, cfg: JobConfig, spec: TableSpec, column: str,
+                   after_version: int, up_to_version: int) -> list:
+    """Distinct values of `column` (a partition column) in rows that commits
+    after_version+1 .. up_to_version added or changed, from the table's change feed."""
+    changes = (spark.read.format("delta").option("readChangeFeed", "true")
+               .option("startingVersion", after_version + 1).option("endingVersion", up_to_version)
+               .load(table_path(cfg, spec)))
+    return sorted(row[0] for row in changes.select(column).distinct().collect())
 
 
 def last_commit(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> Commit:

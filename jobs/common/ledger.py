@@ -1,0 +1,35 @@
+"""ops.table_builds: which source version a derived table was last rebuilt from, and for
+which dates. A job that derives one table from another reads the changes since the
+version it last consumed, rebuilds the dates they touch, then appends its ledger row;
+killed in between, it simply rebuilds the same dates again."""
+from __future__ import annotations
+
+import datetime as dt
+
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from jobs.common.config import JobConfig
+from jobs.common.io import Commit, append, read_table, table_exists
+from jobs.common.runs import RunContext
+from jobs.common.version import code_version
+from schemas.ops import TABLE_BUILDS
+from schemas.spec import TableSpec
+
+
+def last_source_version(spark: SparkSession, cfg: JobConfig, target: TableSpec, source: TableSpec) -> int | None:
+    if not table_exists(spark, cfg, TABLE_BUILDS):
+        return None
+    row = (read_table(spark, cfg, TABLE_BUILDS)
+           .where((F.col("target") == target.full_name) & (F.col("source") == source.full_name))
+           .agg(F.max("source_version").alias("v")).first())
+    return None if row["v"] is None else int(row["v"])
+
+
+def record_build(spark: SparkSession, cfg: JobConfig, ctx: RunContext, target: TableSpec, source: TableSpec,
+                 source_version: int, start: dt.date | None, end: dt.date | None,
+                 target_commit: Commit | None) -> Commit:
+    built = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    row = (target.full_name, source.full_name, source_version, start, end,
+           target_commit.version if target_commit else None, ctx.run_id, code_version(), built)
+    return append(spark.createDataFrame([row], TABLE_BUILDS.schema), cfg, TABLE_BUILDS)

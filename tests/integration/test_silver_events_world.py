@@ -1,0 +1,91 @@
+"""On a generated world, silver holds exactly the clean truth and quarantine exactly the dirt."""
+import collections
+import datetime as dt
+
+import pytest
+from pyspark.sql import functions as F
+
+from jobs.common.io import read_table
+from schemas.events import EVENTS, SESSIONS
+from schemas.ops import JOB_RUNS, QUARANTINE
+from tests.integration.world_helpers import (generate_world, relative_to_landing, run_jobs, truth_bad_records,
+                                             truth_csv)
+
+PIPELINE = ("bronze_events", "silver_events", "silver_sessions")
+
+
+@pytest.fixture(scope="module")
+def built(spark, tmp_path_factory):
+    from tests.conftest import test_config
+    cfg = test_config(tmp_path_factory.mktemp("silver_world"))
+    generate_world(cfg)
+    outcomes = run_jobs(spark, cfg, *PIPELINE)
+    return cfg, outcomes
+
+
+def test_silver_events_hold_exactly_the_clean_events_in_their_true_dates(spark, built):
+    cfg, _ = built
+    truth = {(r["event_id"], dt.datetime.fromtimestamp(int(r["event_ts_ms"]) / 1000, tz=dt.timezone.utc).date())
+             for r in truth_csv(cfg, "events.csv")}
+    rows = read_table(spark, cfg, EVENTS).select("event_id", "event_date").collect()
+    assert len(rows) == len(truth)  # no duplicates
+    assert {(r["event_id"], r["event_date"]) for r in rows} == truth
+
+
+def test_silver_events_timestamps_equal_the_true_instants(spark, built):
+    cfg, _ = built
+    truth = {r["event_id"]: int(r["event_ts_ms"]) for r in truth_csv(cfg, "events.csv")}
+    rows = read_table(spark, cfg, EVENTS).select("event_id", (F.unix_millis("event_ts")).alias("ms")).collect()
+    assert {r["event_id"]: r["ms"] for r in rows} == truth
+
+
+def test_quarantine_holds_exactly_the_injected_bad_event_lines(spark, built):
+    cfg, _ = built
+    expected = collections.Counter((b["file"], b["raw"], b["reason"]) for b in truth_bad_records(cfg, "events"))
+    rows = read_table(spark, cfg, QUARANTINE).where(F.col("source") == "events").collect()
+    actual = collections.Counter((relative_to_landing(r["source_file"]), r["raw"], r["reason"]) for r in rows)
+    assert actual == expected
+
+
+def test_silver_events_keep_the_drifted_field_and_hash_pii(spark, built):
+    cfg, _ = built
+    events = read_table(spark, cfg, EVENTS)
+    assert events.where(F.col("_rescued")["app_version"] == "5.3.0").count() > 0
+    assert "ip" not in events.columns and "email" not in events.columns
+    assert events.where(F.col("ip_hash").rlike("^[0-9a-f]{64}$")).count() == events.count()
+
+
+def test_sessions_match_the_true_sessions(spark, built):
+    cfg, _ = built
+    truth = collections.defaultdict(list)
+    for row in truth_csv(cfg, "events.csv"):
+        truth[row["session_id"]].append(row)
+    expected = set()
+    for events in truth.values():
+        users = [e["user_id"] for e in sorted(events, key=lambda e: int(e["event_ts_ms"])) if e["user_id"]]
+        start = min(int(e["event_ts_ms"]) for e in events)
+        expected.add((events[0]["anonymous_id"], start, int(users[0]) if users else None, len(events)))
+    sessions = read_table(spark, cfg, SESSIONS).select(
+        "anonymous_id", F.unix_millis("started_ts").alias("start"), "user_id", "event_count").collect()
+    assert {tuple(r) for r in sessions} == expected
+
+
+def test_every_run_is_recorded_with_rows_and_quarantine_reasons(spark, built):
+    cfg, outcomes = built
+    runs = {r["job"]: r for r in read_table(spark, cfg, JOB_RUNS).collect()}
+    assert set(runs) == set(PIPELINE)
+    silver = runs["silver_events"]
+    expected = collections.Counter(b["reason"] for b in truth_bad_records(cfg, "events"))
+    assert silver["rows_quarantined"] == dict(expected)
+    assert silver["rows_written"]["silver.events"] == len(truth_csv(cfg, "events.csv"))
+    assert silver["status"] == "succeeded" and silver["duration_ms"] > 0
+    assert "silver.events" in silver["table_versions"] and "ops.quarantine" in silver["table_versions"]
+
+
+def test_rerun_with_no_new_input_writes_nothing(spark, built):
+    cfg, _ = built
+    before = {spec.full_name: read_table(spark, cfg, spec).count() for spec in (EVENTS, SESSIONS, QUARANTINE)}
+    outcomes = run_jobs(spark, cfg, *PIPELINE)
+    assert all(not o.stats.commits for o in outcomes)
+    after = {spec.full_name: read_table(spark, cfg, spec).count() for spec in (EVENTS, SESSIONS, QUARANTINE)}
+    assert after == before

@@ -1,0 +1,42 @@
+"""Shared by the integration tests that run jobs on a generated world."""
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+
+from jobs.common.cli import execute, load_job
+from world.model import Params
+from world.writer import generate
+
+SMALL = Params(seed=11, start_date=dt.date(2024, 3, 1), days=4, users=80, products=20, dirt_rate=0.02)
+NO_DATES = argparse.Namespace(start=None, end=None)
+
+
+def generate_world(cfg, params: Params = SMALL) -> dict:
+    return generate(params, Path(cfg.paths.landing), Path(cfg.paths.truth))
+
+
+def run_jobs(spark, cfg, *names: str) -> list:
+    outcomes = []
+    for name in names:
+        outcome = execute(spark, name, load_job(name), cfg, NO_DATES, "")
+        assert outcome.error is None, (name, outcome.error)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def truth_csv(cfg, name: str) -> list[dict]:
+    with (Path(cfg.paths.truth) / name).open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def truth_bad_records(cfg, source: str) -> list[dict]:
+    lines = (Path(cfg.paths.truth) / "bad_records.jsonl").read_text(encoding="utf-8").splitlines()
+    return [record for record in map(json.loads, lines) if record["source"] == source]
+
+
+def relative_to_landing(uri: str) -> str:
+    return uri.split("/landing/", 1)[1]

@@ -1,0 +1,101 @@
+"""parse_events, dedupe_events, pseudonymise: inline rows in, DataFrames compared with chispa."""
+import datetime as dt
+
+import pytest
+from chispa import assert_df_equality
+from pyspark.sql import functions as F
+
+from schemas.events import KNOWN_EVENT_TYPES
+from transformations.events import dedupe_events, parse_events, pseudonymise
+
+INGESTED = dt.datetime(2024, 3, 2, 0, 0)
+FILE = "file:/landing/events/2024-03-01/events_2024-03-01T05.jsonl"
+RAW_SCHEMA = "value string, _source_file string, _ingested_at timestamp, _batch_id string"
+
+
+def event(ts='"2024-03-01T05:03:22.123Z"', event_type="page_view", extra=""):
+    return (f'{{"event_id":"e1","event_type":"{event_type}","event_ts":{ts},"anonymous_id":"a1","user_id":7,'
+            f'"platform":"web","context":{{"ip":"1.2.3.4","page_path":"/"}},"properties":{{"email":"X@Y.com"}}{extra}}}')
+
+
+def parse(spark, lines, time_zone="UTC", source_file=FILE):
+    raw = spark.createDataFrame([(line, source_file, INGESTED, "b0") for line in lines], RAW_SCHEMA)
+    return parse_events(raw, time_zone, KNOWN_EVENT_TYPES)
+
+
+@pytest.mark.parametrize("ts", ['"2024-03-01T05:03:22.123Z"', '"2024-03-01T14:03:22.123+09:00"',
+                                '"2024-03-01T00:03:22.123-05:00"', "1709269402123", '"1709269402123"',
+                                '"2024-03-01 05:03:22.123"'])
+def test_parse_events_normalises_every_timestamp_format_to_utc(spark, ts):
+    row = parse(spark, [event(ts)]).select("event_ts", "reject_reason").first()
+    assert row["event_ts"] == dt.datetime(2024, 3, 1, 5, 3, 22, 123000)
+    assert row["reject_reason"] is None
+
+
+def test_parse_events_epoch_seconds_are_seconds(spark):
+    assert parse(spark, [event("1709269402")]).first()["event_ts"] == dt.datetime(2024, 3, 1, 5, 3, 22)
+
+
+def test_parse_events_event_date_is_in_the_business_time_zone(spark):
+    late_evening = event('"2024-03-01T20:00:00.000Z"')
+    assert parse(spark, [late_evening], "UTC").first()["event_date"] == dt.date(2024, 3, 1)
+    assert parse(spark, [late_evening], "Asia/Seoul").first()["event_date"] == dt.date(2024, 3, 2)
+
+
+@pytest.mark.parametrize("line,reason", [
+    ("", "empty_line"),
+    ('{"event_id": broken', "malformed_json"),
+    (event() + "}", "malformed_json"),                 # a stray brace after a complete object
+    (event() + event(), "malformed_json"),             # two objects glued together lose neither silently
+    ("[1,2]", "malformed_json"),
+    (event().replace('"event_id":"e1",', ""), "missing_required_field"),
+    (event().replace('"anonymous_id":"a1"', '"anonymous_id":""'), "missing_required_field"),
+    (event('"not a time"'), "invalid_timestamp"),
+    (event('"1970-01-01T00:00:00.000Z"'), "invalid_timestamp"),
+    (event("-1"), "invalid_timestamp"),
+    (event('"2024-03-09T05:00:00.000Z"'), "future_timestamp"),   # the file was delivered 2024-03-01 06:00
+    (event(event_type="scroll_depth"), "unknown_event_type"),
+])
+def test_parse_events_rejects_with_reason(spark, line, reason):
+    assert parse(spark, [line]).first()["reject_reason"] == reason
+
+
+def test_parse_events_tolerates_a_clock_slightly_ahead_of_delivery(spark):
+    assert parse(spark, [event('"2024-03-01T06:30:00.000Z"')]).first()["reject_reason"] is None
+
+
+def test_parse_events_keeps_unknown_new_fields_in_rescued(spark):
+    row = parse(spark, [event(extra=',"app_version":"5.3.0","device":{"os":"ios"}')]).first()
+    assert row["_rescued"] == {"app_version": "5.3.0", "device": '{"os":"ios"}'}
+    assert parse(spark, [event()]).first()["_rescued"] is None
+
+
+def test_dedupe_events_keeps_one_row_per_event_id_earliest_ingested(spark):
+    rows = [("e1", "b.jsonl", dt.datetime(2024, 3, 2)), ("e1", "a.jsonl", dt.datetime(2024, 3, 3)),
+            ("e2", "c.jsonl", dt.datetime(2024, 3, 2))]
+    events = spark.createDataFrame(rows, "event_id string, _source_file string, _ingested_at timestamp")
+    expected = spark.createDataFrame([rows[0], rows[2]], events.schema)
+    assert_df_equality(dedupe_events(events), expected, ignore_row_order=True)
+
+
+def test_dedupe_events_empty_input_gives_empty_output(spark):
+    empty = spark.createDataFrame([], "event_id string, _source_file string, _ingested_at timestamp")
+    assert dedupe_events(empty).count() == 0
+
+
+def test_pseudonymise_replaces_clear_text_by_keyed_hash(spark):
+    key = spark.createDataFrame([("k1",)], "pseudonym_key string")
+    other_key = spark.createDataFrame([("k2",)], "pseudonym_key string")
+    people = spark.createDataFrame([("A@X.com ",), ("a@x.com",), (None,)], "email string")
+    hashed = [r["email_hash"] for r in pseudonymise(people, key, {"email_hash": "email"}).collect()]
+    assert hashed[0] == hashed[1] and len(hashed[0]) == 64 and hashed[2] is None
+    assert "email" not in pseudonymise(people, key, {"email_hash": "email"}).columns
+    rehashed = pseudonymise(people, other_key, {"email_hash": "email"}).first()["email_hash"]
+    assert rehashed != hashed[0]
+    plan = pseudonymise(people, key, {"email_hash": "email"})._jdf.queryExecution().toString()
+    assert "k1" not in plan  # the key is data, not a literal in the plan
+
+
+def test_parse_events_keeps_the_raw_line_for_quarantine(spark):
+    line = '{"broken'
+    assert parse(spark, [line]).select(F.col("value")).first()[0] == line
