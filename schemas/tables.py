@@ -1,7 +1,7 @@
 """The table registry: every table the project writes, declared once."""
 from __future__ import annotations
 
-from schemas import bronze, events, ops
+from schemas import bronze, events, ops, web
 from schemas.spec import TableSpec
 
 ALL_TABLES: tuple[TableSpec, ...] = (
@@ -9,6 +9,7 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     bronze.ACCESS_LOGS_RAW,
     events.EVENTS,
     events.SESSIONS,
+    web.PAGE_VIEWS,
     ops.JOB_RUNS,
     ops.QUARANTINE,
     ops.TABLE_BUILDS,

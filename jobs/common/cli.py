@@ -33,6 +33,7 @@ JOBS: dict[str, str] = {
     "bronze_access_logs": "jobs.bronze_access_logs",
     "silver_events": "jobs.silver_events",
     "silver_sessions": "jobs.silver_sessions",
+    "silver_page_views": "jobs.silver_page_views",
     "pipeline": "jobs.pipeline",
     "tables": "jobs.tables",
 }

@@ -1,6 +1,8 @@
 """On a generated world, silver holds exactly the clean truth and quarantine exactly the dirt."""
 import collections
 import datetime as dt
+import json
+from pathlib import Path
 
 import pytest
 from pyspark.sql import functions as F
@@ -8,10 +10,11 @@ from pyspark.sql import functions as F
 from jobs.common.io import read_table
 from schemas.events import EVENTS, SESSIONS
 from schemas.ops import JOB_RUNS, QUARANTINE
+from schemas.web import PAGE_VIEWS
 from tests.integration.world_helpers import (generate_world, relative_to_landing, run_jobs, truth_bad_records,
                                              truth_csv)
 
-PIPELINE = ("bronze_events", "silver_events", "silver_sessions")
+PIPELINE = ("bronze_events", "bronze_access_logs", "silver_events", "silver_sessions", "silver_page_views")
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +48,34 @@ def test_quarantine_holds_exactly_the_injected_bad_event_lines(spark, built):
     rows = read_table(spark, cfg, QUARANTINE).where(F.col("source") == "events").collect()
     actual = collections.Counter((relative_to_landing(r["source_file"]), r["raw"], r["reason"]) for r in rows)
     assert actual == expected
+
+
+def test_page_views_hold_every_valid_request_and_quarantine_the_junk_lines(spark, built):
+    cfg, _ = built
+
+    manifest = json.loads((Path(cfg.paths.truth) / "world.json").read_text())
+    page_views = read_table(spark, cfg, PAGE_VIEWS)
+    assert page_views.count() == manifest["counts"]["web_requests"]
+    expected = collections.Counter((b["file"], b["raw"], b["reason"]) for b in truth_bad_records(cfg, "access_logs"))
+    rows = read_table(spark, cfg, QUARANTINE).where(F.col("source") == "access_logs").collect()
+    assert collections.Counter((relative_to_landing(r["source_file"]), r["raw"], r["reason"]) for r in rows) == expected
+
+
+def test_page_views_flag_bots_static_assets_and_pages_like_the_truth(spark, built):
+    cfg, _ = built
+    truth = {r["business_date"]: r for r in truth_csv(cfg, "UTC/web_traffic_daily.csv")}
+    daily = (read_table(spark, cfg, PAGE_VIEWS)
+             .groupBy("request_date")
+             .agg(F.count(F.lit(1)).alias("requests"), F.sum(F.col("is_page_view").cast("int")).alias("page_views"),
+                  F.sum(F.col("is_bot").cast("int")).alias("bots"), F.countDistinct("host_hash").alias("hosts"))
+             .collect())
+    for row in daily:
+        expected = truth[row["request_date"].isoformat()]
+        assert row["requests"] == int(expected["requests"])
+        assert row["page_views"] == int(expected["page_views"])
+        assert row["hosts"] == int(expected["distinct_hosts"])
+        assert abs(row["bots"] / row["requests"] - float(expected["bot_share"])) < 1e-12
+    assert len(daily) == len(truth)
 
 
 def test_silver_events_keep_the_drifted_field_and_hash_pii(spark, built):
@@ -84,8 +115,10 @@ def test_every_run_is_recorded_with_rows_and_quarantine_reasons(spark, built):
 
 def test_rerun_with_no_new_input_writes_nothing(spark, built):
     cfg, _ = built
-    before = {spec.full_name: read_table(spark, cfg, spec).count() for spec in (EVENTS, SESSIONS, QUARANTINE)}
+    before = {spec.full_name: read_table(spark, cfg, spec).count() for spec in (EVENTS, SESSIONS, QUARANTINE,
+                                                                                PAGE_VIEWS)}
     outcomes = run_jobs(spark, cfg, *PIPELINE)
     assert all(not o.stats.commits for o in outcomes)
-    after = {spec.full_name: read_table(spark, cfg, spec).count() for spec in (EVENTS, SESSIONS, QUARANTINE)}
+    after = {spec.full_name: read_table(spark, cfg, spec).count() for spec in (EVENTS, SESSIONS, QUARANTINE,
+                                                                               PAGE_VIEWS)}
     assert after == before

@@ -1,0 +1,58 @@
+"""The shape every bronze-lines -> silver job shares: parse each new line, quarantine the
+rejected ones with their reason, MERGE the valid ones insert-only by key (so a replayed
+batch or a line seen again changes nothing), pruned to the dates the batch touches."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from pyspark import StorageLevel
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from jobs.common.config import JobConfig
+from jobs.common.io import merge_into, read_table, table_path
+from jobs.common.runs import RunContext, RunStats
+from jobs.common.streams import checkpoint_dir, process_available
+from schemas.ops import QUARANTINE
+from schemas.spec import TableSpec
+from transformations.quarantine import to_quarantine
+
+log = logging.getLogger(__name__)
+
+
+def refine_lines(spark: SparkSession, cfg: JobConfig, ctx: RunContext, source: TableSpec, target: TableSpec,
+                 quarantine_source: str, parse: Callable[[DataFrame], DataFrame],
+                 shape: Callable[[DataFrame], DataFrame], date_column: str,
+                 quarantine_key: Column | None = None) -> RunStats:
+    """Process the rows of `source` not yet seen; `parse` adds reject_reason, `shape` turns
+    the valid rows into `target`'s contract."""
+    read_table(spark, cfg, source)  # a clear error if the bronze table was never built
+    stats = RunStats()
+
+    def handle(batch: DataFrame, batch_id: int) -> None:
+        parsed = parse(batch).persist(StorageLevel.MEMORY_AND_DISK)
+        outcome = {r["reject_reason"]: r["count"] for r in parsed.groupBy("reject_reason").count().collect()}
+        rejected = {reason: n for reason, n in outcome.items() if reason is not None}
+        if rejected:
+            quarantine = to_quarantine(parsed.where(F.col("reject_reason").isNotNull()), quarantine_source,
+                                       ctx.run_id, ctx.started_ts, quarantine_key)
+            stats.add(merge_into(quarantine, cfg, QUARANTINE, insert_only=True,
+                                 target_filter=f"t.source = '{quarantine_source}'"))
+        valid = parsed.where(F.col("reject_reason").isNull())
+        dates = [row[0] for row in valid.select(date_column).distinct().collect()]
+        if dates:
+            in_dates = ", ".join(f"DATE'{d.isoformat()}'" for d in dates)
+            stats.add(merge_into(shape(valid), cfg, target, insert_only=True,
+                                 target_filter=f"t.{date_column} IN ({in_dates})"))
+        parsed.unpersist()
+        for reason, n in rejected.items():
+            stats.rows_quarantined[reason] = stats.rows_quarantined.get(reason, 0) + n
+        stats.rows_read[source.full_name] = stats.rows_read.get(source.full_name, 0) + sum(outcome.values())
+        log.info("%s batch %d: %d lines, %d valid, quarantined %s", target.full_name, batch_id,
+                 sum(outcome.values()), outcome.get(None, 0), rejected or "nothing")
+
+    lines = (spark.readStream.format("delta").load(table_path(cfg, source))
+             .select("value", "_source_file", "_ingested_at", "_batch_id"))
+    process_available(lines, checkpoint_dir(cfg, target, f"from_{source.name}"), f"refine_{target.name}", handle)
+    return stats
