@@ -13,7 +13,7 @@ import logging
 
 from pyspark.sql import functions as F
 
-from jobs.common.io import changed_values, current_version, overwrite_range, read_table
+from jobs.common.io import InputError, changed_values, current_version, overwrite_range, read_table
 from jobs.common.ledger import last_source_version, record_build
 from jobs.common.runs import RunStats
 from schemas.events import EVENTS, SESSIONS
@@ -30,7 +30,7 @@ def run(spark, cfg, args, ctx):
     stats = RunStats()
     source_version = current_version(spark, cfg, EVENTS)
     if source_version is None:
-        raise RuntimeError("silver.events does not exist yet: run silver_events first")
+        raise InputError("silver.events does not exist yet: run silver_events first")
     consumed = last_source_version(spark, cfg, SESSIONS, EVENTS)
     if consumed == source_version:
         log.info("silver.sessions is up to date with silver.events version %d", source_version)
