@@ -13,17 +13,21 @@ PYTEST_ARGS ?=
 # A fixed key for local runs and tests only; on a real deployment set it from a secret store.
 export LAKEHOUSE_PSEUDONYM_KEY ?= local-development-key-not-a-secret
 
-.PHONY: help setup run test test-unit clean clean-data
+.PHONY: help setup db-servers run test test-unit clean clean-data
 
 help:
 	@echo "make run        set up, generate sample data, run the pipeline in local mode, print what it built"
 	@echo "make test       set up and run all tests"
 	@echo "make test-unit  only the fast unit tests"
 	@echo "make setup      create .venv from requirements.txt and fetch the pinned jars into .jars/"
+	@echo "make db-servers install the PostgreSQL and MariaDB servers the JDBC tests start (Debian packages)"
 	@echo "make clean-data remove generated data and warehouse under data/"
 	@echo "make clean      remove .venv, .jars and data/"
 
 setup: $(VENV)/.installed $(JARS)/.resolved
+
+db-servers:
+	./scripts/install-db-servers.sh
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON_BOOTSTRAP) -m venv $(VENV)
@@ -39,7 +43,7 @@ run: setup
 	$(PY) -m jobs --env $(ENV) generate
 	$(PY) -m jobs --env $(ENV) pipeline
 
-test: setup
+test: setup db-servers
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: setup
