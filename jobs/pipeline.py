@@ -15,7 +15,8 @@ SUMMARY = "run every job in dependency order (bronze -> silver -> gold), then pr
 DATES = "optional"
 RECORD_RUN = False
 
-STEPS = ("bronze_events", "bronze_access_logs", "silver_events", "silver_sessions", "silver_page_views")
+STEPS = ("bronze_events", "bronze_access_logs", "bronze_oltp", "silver_events", "silver_sessions",
+         "silver_page_views", "silver_oltp")
 
 
 class PipelineError(InputError):

@@ -1,7 +1,7 @@
 """The table registry: every table the project writes, declared once."""
 from __future__ import annotations
 
-from schemas import bronze, events, ops, web
+from schemas import bronze, events, oltp, ops, web
 from schemas.spec import TableSpec
 
 ALL_TABLES: tuple[TableSpec, ...] = (
@@ -10,6 +10,13 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     events.EVENTS,
     events.SESSIONS,
     web.PAGE_VIEWS,
+    oltp.OLTP_SNAPSHOTS,
+    oltp.DIM_USERS,
+    oltp.DIM_PRODUCTS,
+    oltp.FACT_ORDERS,
+    oltp.FACT_ORDER_ITEMS,
+    oltp.FACT_PAYMENTS,
+    oltp.ORDER_STATUS_HISTORY,
     ops.JOB_RUNS,
     ops.QUARANTINE,
     ops.TABLE_BUILDS,

@@ -31,9 +31,11 @@ JOBS: dict[str, str] = {
     "generate": "jobs.generate",
     "bronze_events": "jobs.bronze_events",
     "bronze_access_logs": "jobs.bronze_access_logs",
+    "bronze_oltp": "jobs.bronze_oltp",
     "silver_events": "jobs.silver_events",
     "silver_sessions": "jobs.silver_sessions",
     "silver_page_views": "jobs.silver_page_views",
+    "silver_oltp": "jobs.silver_oltp",
     "pipeline": "jobs.pipeline",
     "tables": "jobs.tables",
 }

@@ -68,6 +68,13 @@ class Secrets:
 
 
 @dataclasses.dataclass(frozen=True)
+class Oltp:
+    sources: str              # conf/sources/<file>: how the production tables map to the project's
+    dump_format: str          # csv | parquet
+    max_missing_share: float  # a full snapshot missing more of the current keys is refused
+
+
+@dataclasses.dataclass(frozen=True)
 class World:
     seed: int
     start_date: dt.date
@@ -84,6 +91,7 @@ class JobConfig:
     business: Business
     spark: SparkSettings
     secrets: Secrets
+    oltp: Oltp
     world: World
 
     def secret(self, env_var: str) -> str:
@@ -96,8 +104,8 @@ class JobConfig:
 
 def load_config(env: str, overrides: list[str] | None = None) -> JobConfig:
     """Merge base.yaml, <env>.yaml and key=value overrides into a validated JobConfig."""
-    sources = [("conf/base.yaml", _read_conf_file("base.yaml"))]
-    env_text = _read_conf_file(f"{env}.yaml")
+    sources = [("conf/base.yaml", read_conf_file("base.yaml"))]
+    env_text = read_conf_file(f"{env}.yaml")
     if env_text is None:
         raise ConfigError(f"unknown environment {env!r}: conf/{env}.yaml does not exist "
                           f"(known: {', '.join(known_envs())})")
@@ -145,7 +153,7 @@ def _conf_location() -> tuple[Path | None, zipfile.Path | None]:
     return None, None
 
 
-def _read_conf_file(name: str) -> str | None:
+def read_conf_file(name: str) -> str | None:
     directory, archive = _conf_location()
     candidate = directory / name if directory else (archive / name if archive else None)
     if candidate is None or not candidate.is_file():

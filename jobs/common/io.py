@@ -84,6 +84,14 @@ def read_table(spark: SparkSession, cfg: JobConfig, spec: TableSpec, version: in
     return reader.load(path)
 
 
+def overwrite(df: DataFrame, cfg: JobConfig, spec: TableSpec) -> Commit:
+    """Replace the whole table by `df`, in one Delta commit (readers see old or new, never half)."""
+    spark = df.sparkSession
+    ensure_table(spark, cfg, spec)
+    df.select(*spec.columns).write.format("delta").mode("overwrite").save(table_path(cfg, spec))
+    return last_commit(spark, cfg, spec)
+
+
 def append(df: DataFrame, cfg: JobConfig, spec: TableSpec, txn: tuple[str, int] | None = None) -> Commit:
     """Append rows. `txn` = (app id, version) makes the append idempotent: Delta skips a
     write whose version it has already committed for that app id."""
@@ -99,9 +107,13 @@ def append(df: DataFrame, cfg: JobConfig, spec: TableSpec, txn: tuple[str, int] 
 def overwrite_range(df: DataFrame, cfg: JobConfig, spec: TableSpec, column: str,
                     start: dt.date, end: dt.date) -> Commit:
     """Replace exactly the rows with start <= column <= end by `df` (a rerun gives the same table)."""
+    return replace_where(df, cfg, spec, f"{column} >= '{start.isoformat()}' AND {column} <= '{end.isoformat()}'")
+
+
+def replace_where(df: DataFrame, cfg: JobConfig, spec: TableSpec, condition: str) -> Commit:
+    """Replace exactly the rows matching `condition` (SQL over the table) by `df`, atomically."""
     spark = df.sparkSession
     ensure_table(spark, cfg, spec)
-    condition = f"{column} >= '{start.isoformat()}' AND {column} <= '{end.isoformat()}'"
     (df.select(*spec.columns).write.format("delta").mode("overwrite")
      .option("replaceWhere", condition)
      .save(table_path(cfg, spec)))

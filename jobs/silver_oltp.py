@@ -1,0 +1,124 @@
+"""bronze.oltp_snapshots -> silver facts (MERGE), order status history, SCD2 dimensions.
+
+Takes the snapshot dates that changed in bronze since the version last consumed
+(ops.table_builds), types every row by its declaration in oltp.sources, and quarantines
+rows with an empty key, an unparseable number, date or flag, a key repeated with
+different values within one snapshot, or an order line or payment whose order is not in
+the same snapshot. Valid rows are MERGEd into fact_orders, fact_order_items and
+fact_payments (the latest updated_at wins, so old snapshots never undo newer state) and
+every status seen goes to order_status_history. dim_users and dim_products are rebuilt as
+SCD type 2 from all snapshots of their table, so order and repetition do not matter; a
+snapshot that lacks more than oltp.max_missing_share of the previous one's keys is
+refused before anything is written.
+"""
+from __future__ import annotations
+
+import logging
+
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+
+from jobs.common.io import InputError, changed_values, current_version, merge_into, overwrite, read_table
+from jobs.common.ledger import last_source_version, record_build
+from jobs.common.runs import RunStats
+from jobs.common.sources import SourceTable, load_sources
+from schemas.oltp import DIMENSIONS, FACTS, FOREIGN_KEYS, OLTP_SNAPSHOTS, ORDER_STATUS_HISTORY, TYPED
+from schemas.ops import QUARANTINE
+from transformations.common import conform
+from transformations.events import pseudonymise
+from transformations.oltp import (missing_key_shares, reject_conflicting_duplicates, reject_orphans, scd2_history,
+                                  type_snapshot)
+from transformations.quarantine import to_quarantine
+
+SUMMARY = "bronze.oltp_snapshots -> silver facts (MERGE), order_status_history, dim_users/dim_products (SCD2)"
+DATES = None
+log = logging.getLogger(__name__)
+
+
+def check_inputs(cfg, args) -> None:
+    load_sources(cfg)
+    cfg.secret(cfg.secrets.pseudonym_key_env)
+
+
+def typed_rows(snapshots: DataFrame, source: SourceTable) -> DataFrame:
+    schema = TYPED[source.name]
+    expressions = {f.name: source.expression(f.name) for f in schema.fields}
+    expressions["updated_at"] = source.updated_at
+    rows = snapshots.where(F.col("source_table") == source.name)
+    typed = type_snapshot(rows, source.source_columns, expressions, schema, source.key)
+    return reject_conflicting_duplicates(typed, source.key)
+
+
+def latest_per_key(rows: DataFrame, key: tuple[str, ...]) -> DataFrame:
+    """One row per key: the newest updated_at, then the newest snapshot."""
+    order = Window.partitionBy(*key).orderBy(F.col("updated_at").desc(), F.col("snapshot_date").desc())
+    return rows.withColumn("_n", F.row_number().over(order)).where(F.col("_n") == 1).drop("_n")
+
+
+def run(spark, cfg, args, ctx):
+    stats = RunStats()
+    sources = load_sources(cfg)
+    version = current_version(spark, cfg, OLTP_SNAPSHOTS)
+    if version is None:
+        raise InputError("bronze.oltp_snapshots does not exist yet: run bronze_oltp first")
+    consumed = last_source_version(spark, cfg, FACTS["orders"], OLTP_SNAPSHOTS)
+    if consumed == version:
+        log.info("silver OLTP tables are up to date with bronze.oltp_snapshots version %d", version)
+        return stats
+    dates = changed_values(spark, cfg, OLTP_SNAPSHOTS, "snapshot_date", -1 if consumed is None else consumed, version)
+    snapshots = read_table(spark, cfg, OLTP_SNAPSHOTS, version=version)
+    key_frame = spark.createDataFrame([(cfg.secret(cfg.secrets.pseudonym_key_env),)], "pseudonym_key string")
+
+    # Dimensions first: a refused snapshot must stop the run before anything is written.
+    dimensions = {table: build_dimension(snapshots, sources[table], key_frame, cfg.oltp.max_missing_share)
+                  for table in DIMENSIONS}
+
+    recent = snapshots.where(F.col("snapshot_date").isin(*dates))
+    typed = {table: typed_rows(recent, sources[table]) for table in sources}
+    for child, column, parent in FOREIGN_KEYS:
+        typed[child] = reject_orphans(typed[child], typed[parent], column, sources[parent].key[0])
+    write_quarantine(typed, cfg, ctx, stats)
+    for table, spec in FACTS.items():
+        valid = latest_per_key(typed[table].where(F.col("reject_reason").isNull()), sources[table].key)
+        stats.add(merge_into(conform(valid, spec), cfg, spec, update_condition="s.updated_at > t.updated_at"))
+    history = (typed["orders"].where(F.col("reject_reason").isNull())
+               .groupBy("order_id", "status", F.col("updated_at").alias("changed_at"))
+               .agg(F.min("snapshot_date").alias("first_seen_snapshot")))
+    stats.add(merge_into(history, cfg, ORDER_STATUS_HISTORY,
+                         update_condition="s.first_seen_snapshot < t.first_seen_snapshot"))
+    for table, spec in DIMENSIONS.items():
+        stats.add(overwrite(conform(dimensions[table], spec), cfg, spec))
+    record_build(spark, cfg, ctx, FACTS["orders"], OLTP_SNAPSHOTS, version, min(dates, default=None),
+                 max(dates, default=None), stats.commits[-1] if stats.commits else None)
+    return stats
+
+
+def build_dimension(snapshots: DataFrame, source: SourceTable, key_frame: DataFrame,
+                    max_missing_share: float) -> DataFrame:
+    rows = typed_rows(snapshots, source).where(F.col("reject_reason").isNull())
+    if source.pii:
+        rows = pseudonymise(rows, key_frame, {f"{column}_hash": column for column in source.pii})
+    refused = (missing_key_shares(rows, source.key)
+               .where(F.col("missing_share") > max_missing_share).orderBy("snapshot_date").collect())
+    if refused:
+        first = refused[0]
+        raise InputError(f"the {source.name} snapshot of {first['snapshot_date']} lacks "
+                         f"{first['missing_share']:.0%} of the keys of the snapshot before it (more than "
+                         f"oltp.max_missing_share={max_missing_share:.0%}): it looks truncated, so it is refused "
+                         "and no table was changed; fix or remove that dump and rerun")
+    attributes = tuple(c for c in rows.columns if c not in (*source.key, "updated_at", "snapshot_date",
+                                                             "_source_file", "raw", "reject_reason"))
+    return scd2_history(rows.select(*source.key, "snapshot_date", "updated_at", *attributes), source.key, attributes)
+
+
+def write_quarantine(typed: dict[str, DataFrame], cfg, ctx, stats: RunStats) -> None:
+    for table, rows in typed.items():
+        rejected = rows.where(F.col("reject_reason").isNotNull()).withColumnRenamed("raw", "value")
+        counts = {r["reject_reason"]: r["count"] for r in rejected.groupBy("reject_reason").count().collect()}
+        if not counts:
+            continue
+        quarantine = to_quarantine(rejected, f"oltp/{table}", ctx.run_id, ctx.started_ts)
+        stats.add(merge_into(quarantine, cfg, QUARANTINE, insert_only=True,
+                             target_filter=f"t.source = 'oltp/{table}'"))
+        for reason, n in counts.items():
+            stats.rows_quarantined[reason] = stats.rows_quarantined.get(reason, 0) + n

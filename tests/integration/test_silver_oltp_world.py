@@ -1,0 +1,143 @@
+"""Nightly dumps of the generated world to silver: facts, history and SCD2 dimensions equal
+the truth, in order, out of order or twice; a truncated snapshot is refused."""
+import argparse
+import collections
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+from chispa import assert_df_equality
+from pyspark.sql import functions as F
+
+from jobs import bronze_oltp, silver_oltp
+from jobs.common.cli import execute
+from jobs.common.io import current_version, read_table
+from schemas.oltp import DIM_PRODUCTS, DIM_USERS, FACT_ORDERS, FACT_PAYMENTS, ORDER_STATUS_HISTORY
+from schemas.ops import QUARANTINE
+from tests.conftest import test_config
+from tests.integration.world_helpers import SMALL, generate_world, run_jobs, truth_bad_records
+from world.model import DAY_MS
+from world.simulate import simulate
+
+LAST = SMALL.start_date + dt.timedelta(days=SMALL.days - 1)
+SILVER = (DIM_USERS, DIM_PRODUCTS, FACT_ORDERS, FACT_PAYMENTS, ORDER_STATUS_HISTORY)
+
+
+def ingest(spark, cfg, start=None, end=None):
+    outcome = execute(spark, "bronze_oltp", bronze_oltp, cfg, argparse.Namespace(start=start, end=end), "")
+    assert outcome.error is None, outcome.error
+
+
+@pytest.fixture(scope="module")
+def in_order(spark, tmp_path_factory):
+    cfg = test_config(tmp_path_factory.mktemp("oltp_in_order"))
+    generate_world(cfg)
+    run_jobs(spark, cfg, "bronze_oltp", "silver_oltp")
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def world():
+    return simulate(SMALL)
+
+
+def ms(value: dt.datetime) -> int:
+    return int(value.replace(tzinfo=dt.timezone.utc).timestamp() * 1000)
+
+
+def test_fact_orders_hold_every_order_in_its_final_state(spark, in_order, world):
+    end = SMALL.start_ms + SMALL.days * DAY_MS
+    expected = {str(o.order_id): (o.status_at(end - 1)[0], o.total_cents) for o in world.orders}
+    rows = read_table(spark, in_order, FACT_ORDERS).collect()
+    assert {r["order_id"]: (r["status"], int(r["total_amount"] * 100)) for r in rows} == expected
+
+
+def test_fact_payments_total_equals_true_revenue(spark, in_order, world):
+    total = read_table(spark, in_order, FACT_PAYMENTS).agg(F.sum("amount")).first()[0]
+    assert int(total * 100) == sum(o.total_cents for o in world.orders if o.paid_ms is not None)
+
+
+def test_order_status_history_has_every_transition_seen_at_a_snapshot(spark, in_order, world):
+    seen = set()
+    for o in world.orders:
+        for day in range(SMALL.days):
+            state = o.status_at(SMALL.start_ms + (day + 1) * DAY_MS - 1)
+            if state:
+                seen.add((str(o.order_id), state[0], state[1]))
+    rows = read_table(spark, in_order, ORDER_STATUS_HISTORY).collect()
+    assert {(r["order_id"], r["status"], ms(r["changed_at"])) for r in rows} == seen
+
+
+def true_user_history(world):
+    """What nightly snapshots can see: the version current at each day's end, and deletions."""
+    history = set()
+    for user in world.users:
+        previous = None
+        for day in range(SMALL.days):
+            end = SMALL.start_ms + (day + 1) * DAY_MS
+            version = user.version_at(end - 1)
+            if version is None and previous is not None:
+                history.add((str(user.user_id), end, None, None, True))
+            elif version is not None and version is not previous:
+                start = max(user.created_ms, version.valid_from_ms)
+                history.add((str(user.user_id), start, version.country, version.marketing_consent, False))
+            previous = version
+    return history
+
+
+def test_dim_users_history_equals_the_true_changes_including_deletes(spark, in_order, world):
+    rows = read_table(spark, in_order, DIM_USERS).collect()
+    actual = {(r["user_id"], ms(r["valid_from"]), r["country"], r["marketing_consent"], r["is_deleted"]) for r in rows}
+    truth = true_user_history(world)
+    assert actual == truth
+    assert any(r["is_deleted"] for r in rows) == any(t[4] for t in truth)
+    assert all(len(r["email_hash"]) == 64 for r in rows if not r["is_deleted"])
+
+
+def test_dim_products_open_a_version_per_price_change(spark, in_order, world):
+    rows = read_table(spark, in_order, DIM_PRODUCTS).collect()
+    end = SMALL.start_ms + SMALL.days * DAY_MS
+    expected = sum(1 + sum(1 for since, _ in p.prices[1:] if since < end) for p in world.products)
+    assert len(rows) == expected
+    assert sum(r["is_current"] for r in rows) == len(world.products)
+
+
+def test_quarantine_holds_the_junk_dump_rows(spark, in_order):
+    expected = collections.Counter((b["source"], b["reason"]) for table in ("users", "orders", "order_items", "payments")
+                                   for b in truth_bad_records(in_order, f"oltp/{table}"))
+    rows = read_table(spark, in_order, QUARANTINE).where(F.col("source").startswith("oltp/")).collect()
+    assert collections.Counter((r["source"], r["reason"]) for r in rows) == expected
+
+
+def test_out_of_order_and_repeated_snapshots_give_the_same_tables(spark, in_order, tmp_path):
+    cfg = test_config(tmp_path)
+    generate_world(cfg)
+    middle = SMALL.start_date + dt.timedelta(days=1)
+    ingest(spark, cfg, LAST, LAST)
+    run_jobs(spark, cfg, "silver_oltp")
+    ingest(spark, cfg, SMALL.start_date, LAST - dt.timedelta(days=1))
+    run_jobs(spark, cfg, "silver_oltp")
+    ingest(spark, cfg, middle, middle)  # the same dump delivered again
+    run_jobs(spark, cfg, "silver_oltp")
+    for spec in SILVER:
+        assert_df_equality(read_table(spark, cfg, spec), read_table(spark, in_order, spec), ignore_row_order=True)
+
+
+def test_truncated_snapshot_is_refused_and_changes_nothing(spark, tmp_path):
+    cfg = test_config(tmp_path)
+    generate_world(cfg)
+    run_jobs(spark, cfg, "bronze_oltp", "silver_oltp")
+    versions = {spec.full_name: current_version(spark, cfg, spec) for spec in SILVER}
+    next_day = (LAST + dt.timedelta(days=1)).isoformat()
+    landing = Path(cfg.paths.landing) / "oltp"
+    for table in ("users", "products", "orders", "order_items", "payments"):
+        shutil.copytree(landing / table / LAST.isoformat(), landing / table / next_day)
+    users = landing / "users" / next_day / "users.csv"
+    lines = users.read_text().split("\n")
+    users.write_text("\n".join(lines[: len(lines) // 3]) + "\n")  # a dump cut short
+    run_jobs(spark, cfg, "bronze_oltp")
+    outcome = execute(spark, "silver_oltp", silver_oltp, cfg, argparse.Namespace(start=None, end=None), "")
+    assert outcome.error and f"the users snapshot of {next_day} lacks" in outcome.error
+    assert "looks truncated" in outcome.error
+    assert {spec.full_name: current_version(spark, cfg, spec) for spec in SILVER} == versions

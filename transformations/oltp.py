@@ -1,0 +1,153 @@
+"""Production snapshots: typing and validation by a source declaration, and SCD type 2."""
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+NULL_KEY = "null_key"
+UNPARSEABLE_NUMBER = "unparseable_number"
+UNPARSEABLE_DATE = "unparseable_date"
+UNPARSEABLE_VALUE = "unparseable_value"
+DUPLICATE_KEY = "duplicate_key"
+ORPHAN_FOREIGN_KEY = "orphan_foreign_key"
+
+TIMESTAMP_FORMATS = ("yyyy-MM-dd HH:mm:ss.SSS", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd'T'HH:mm:ss.SSS",
+                     "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd")
+TRUE_TEXT, FALSE_TEXT = ("true", "t", "1", "yes", "y"), ("false", "f", "0", "no", "n")
+
+
+def typed_value(text: Column, kind: T.DataType) -> Column:
+    """Text as `kind`, or null when it does not parse (never an error)."""
+    if isinstance(kind, T.TimestampType):
+        return F.coalesce(*[F.try_to_timestamp(text, F.lit(fmt)) for fmt in TIMESTAMP_FORMATS])
+    if isinstance(kind, T.BooleanType):
+        lowered = F.lower(F.trim(text))
+        return F.when(lowered.isin(*TRUE_TEXT), True).when(lowered.isin(*FALSE_TEXT), False)
+    if isinstance(kind, T.StringType):
+        return text
+    return F.trim(text).try_cast(kind)
+
+
+def _failure(kind: T.DataType) -> str:
+    if isinstance(kind, T.TimestampType):
+        return UNPARSEABLE_DATE
+    if isinstance(kind, (T.BooleanType, T.StringType)):
+        return UNPARSEABLE_VALUE
+    return UNPARSEABLE_NUMBER
+
+
+def type_snapshot(rows: DataFrame, source_columns: tuple[str, ...], expressions: dict[str, str],
+                  schema: T.StructType, key: tuple[str, ...]) -> DataFrame:
+    """Bronze snapshot rows (record, snapshot_date, _source_file) as `schema`'s typed columns.
+
+    `expressions` maps each project column to a Spark SQL expression over the source
+    columns. Adds `raw` (the record as JSON) and `reject_reason`: null_key when a key is
+    empty, unparseable_number / unparseable_date / unparseable_value when a non-empty
+    value does not parse."""
+    source = rows.select("snapshot_date", "_source_file", F.to_json("record").alias("raw"),
+                         *[F.nullif(F.trim(F.col("record")[c]), F.lit("")).alias(c) for c in source_columns])
+    texts = source.select("snapshot_date", "_source_file", "raw",
+                          *[F.expr(expressions[f.name]).cast("string").alias(f"_text_{f.name}") for f in schema.fields])
+    typed = texts.select("*", *[typed_value(F.col(f"_text_{f.name}"), f.dataType).alias(f.name)
+                                for f in schema.fields])
+    reason = F.when(F.lit(False), F.lit(None).cast("string"))
+    for column in key:
+        reason = reason.when(F.col(f"_text_{column}").isNull(), F.lit(NULL_KEY))
+    for field in schema.fields:
+        failed = F.col(f"_text_{field.name}").isNotNull() & F.col(field.name).isNull()
+        reason = reason.when(failed, F.lit(_failure(field.dataType)))
+    for field in schema.fields:
+        if not field.nullable:
+            reason = reason.when(F.col(field.name).isNull(), F.lit(NULL_KEY if field.name in key else
+                                                                   _failure(field.dataType)))
+    return (typed.withColumn("reject_reason", reason)
+            .drop(*[f"_text_{f.name}" for f in schema.fields]))
+
+
+def reject_conflicting_duplicates(typed: DataFrame, key: tuple[str, ...]) -> DataFrame:
+    """Within one snapshot, a key on several identical rows is kept once; a key on rows
+    that disagree is rejected whole (duplicate_key): no row of it can be trusted."""
+    per_key = Window.partitionBy("snapshot_date", *key)
+    copies = Window.partitionBy("snapshot_date", "raw").orderBy("_source_file")
+    valid = F.col("reject_reason").isNull()
+    marked = (typed
+              .withColumn("_versions", F.size(F.collect_set(F.when(valid, F.col("raw"))).over(per_key)))
+              .withColumn("_copy", F.row_number().over(copies)))
+    reason = F.when(valid & (F.col("_versions") > 1), F.lit(DUPLICATE_KEY)).otherwise(F.col("reject_reason"))
+    return (marked.withColumn("reject_reason", reason)
+            .where(F.col("reject_reason").isNotNull() | (F.col("_copy") == 1))
+            .drop("_versions", "_copy"))
+
+
+def reject_orphans(children: DataFrame, parents: DataFrame, column: str, parent_key: str) -> DataFrame:
+    """Valid child rows whose `column` names no valid parent row of the same snapshot are
+    rejected as orphan_foreign_key."""
+    known = (parents.where(F.col("reject_reason").isNull())
+             .select("snapshot_date", F.col(parent_key).alias("_parent"), F.lit(True).alias("_found")).distinct())
+    joined = children.join(known, (children["snapshot_date"] == known["snapshot_date"])
+                           & (children[column] == known["_parent"]), "left")
+    reason = (F.when(F.col("reject_reason").isNull() & F.col("_found").isNull(), F.lit(ORPHAN_FOREIGN_KEY))
+              .otherwise(F.col("reject_reason")))
+    return joined.select(children["*"], reason.alias("_reason")).drop("reject_reason") \
+        .withColumnRenamed("_reason", "reject_reason")
+
+
+def snapshot_ts(snapshot_date: Column) -> Column:
+    """A nightly snapshot shows the database at the end of its date (UTC)."""
+    return F.to_timestamp(F.date_add(snapshot_date, 1))
+
+
+def missing_key_shares(observations: DataFrame, key: tuple[str, ...]) -> DataFrame:
+    """Per snapshot date (after the first): the share of the previous snapshot's keys that
+    it lacks. A large share means a truncated dump rather than mass deletion."""
+    dates = observations.select("snapshot_date").distinct()
+    order = Window.orderBy("snapshot_date")
+    pairs = dates.withColumn("next_date", F.lead("snapshot_date").over(order)).where(F.col("next_date").isNotNull())
+    present = observations.select("snapshot_date", *key).distinct()
+    before = present.join(pairs, "snapshot_date", "inner")
+    after = present.select(F.col("snapshot_date").alias("next_date"), *key, F.lit(True).alias("_kept"))
+    return (before.join(after, ["next_date", *key], "left")
+            .groupBy("next_date")
+            .agg((F.count(F.when(F.col("_kept").isNull(), 1)) / F.count(F.lit(1))).alias("missing_share"))
+            .withColumnRenamed("next_date", "snapshot_date"))
+
+
+def scd2_history(observations: DataFrame, key: tuple[str, ...], attributes: tuple[str, ...]) -> DataFrame:
+    """SCD type 2 versions from full snapshots (one valid row per key and snapshot_date).
+
+    A version starts when a key first appears, when its attributes change (change_hash),
+    or when it reappears after being missing; it starts at the row's updated_at (the
+    source's own time of change), or at the snapshot's time when that is not later than
+    the previous version's start. A key missing from the next full snapshot gets a deleted
+    version starting at that snapshot's time. Built from every snapshot at once, so
+    processing snapshots out of order, or twice, gives the same history."""
+    all_dates = observations.select("snapshot_date").distinct()
+    following = (all_dates.withColumn("next_snapshot", F.lead("snapshot_date").over(Window.orderBy("snapshot_date"))))
+    by_key = Window.partitionBy(*key).orderBy("snapshot_date")
+    hashed = (observations
+              .withColumn("change_hash", F.sha2(F.to_json(F.struct(*attributes)), 256))
+              .join(following, "snapshot_date", "left")
+              .withColumn("_prev_hash", F.lag("change_hash").over(by_key))
+              .withColumn("_prev_next", F.lag("next_snapshot").over(by_key))
+              .withColumn("_next_seen", F.lead("snapshot_date").over(by_key)))
+    starts = hashed.where(F.col("_prev_hash").isNull() | (F.col("_prev_hash") != F.col("change_hash"))
+                          | (F.col("_prev_next") != F.col("snapshot_date")))
+    gone = (hashed.where(F.col("next_snapshot").isNotNull()
+                         & (F.col("_next_seen").isNull() | (F.col("_next_seen") != F.col("next_snapshot"))))
+            .select(*key, F.col("next_snapshot").alias("snapshot_date")))
+    versions = starts.select(*key, "snapshot_date", *attributes, "updated_at", "change_hash",
+                             F.lit(False).alias("is_deleted"))
+    deleted = gone.select(*key, "snapshot_date", *[F.lit(None).alias(a) for a in (*attributes, "updated_at")],
+                          F.lit("deleted").alias("change_hash"), F.lit(True).alias("is_deleted"))
+    every = versions.unionByName(deleted, allowMissingColumns=True)
+    ordered = Window.partitionBy(*key).orderBy("snapshot_date", "is_deleted")
+    proposed = F.when(F.col("is_deleted"), snapshot_ts(F.col("snapshot_date"))).otherwise(F.col("updated_at"))
+    with_from = (every
+                 .withColumn("_previous_from", F.max(proposed).over(ordered.rowsBetween(Window.unboundedPreceding, -1)))
+                 .withColumn("valid_from", F.when(F.col("_previous_from").isNull() | (proposed > F.col("_previous_from")),
+                                                  proposed).otherwise(snapshot_ts(F.col("snapshot_date")))))
+    return (with_from
+            .withColumn("valid_to", F.lead("valid_from").over(ordered))
+            .withColumn("is_current", F.col("valid_to").isNull())
+            .drop("_previous_from", "snapshot_date"))
