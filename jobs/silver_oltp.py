@@ -18,7 +18,8 @@ import logging
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from jobs.common.io import InputError, changed_values, current_version, merge_into, overwrite, read_table
+from jobs.common.io import (InputError, changed_values, current_version, merge_into, overwrite, read_table,
+                            table_exists)
 from jobs.common.ledger import last_source_version, record_build
 from jobs.common.runs import RunStats
 from jobs.common.sources import SourceTable, load_sources
@@ -76,7 +77,10 @@ def run(spark, cfg, args, ctx):
     recent = snapshots.where(F.col("snapshot_date").isin(*dates))
     typed = {table: typed_rows(recent, sources[table]) for table in sources}
     for child, column, parent in FOREIGN_KEYS:
-        typed[child] = reject_orphans(typed[child], typed[parent], column, sources[parent].key[0])
+        loaded = FACTS[parent]
+        known = (read_table(spark, cfg, loaded).select(*sources[parent].key)
+                 if table_exists(spark, cfg, loaded) else None)
+        typed[child] = reject_orphans(typed[child], typed[parent], column, sources[parent].key[0], known)
     write_quarantine(typed, cfg, ctx, stats)
     for table, spec in FACTS.items():
         valid = latest_per_key(typed[table].where(F.col("reject_reason").isNull()), sources[table].key)

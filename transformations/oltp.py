@@ -80,17 +80,24 @@ def reject_conflicting_duplicates(typed: DataFrame, key: tuple[str, ...]) -> Dat
             .drop("_versions", "_copy"))
 
 
-def reject_orphans(children: DataFrame, parents: DataFrame, column: str, parent_key: str) -> DataFrame:
-    """Valid child rows whose `column` names no valid parent row of the same snapshot are
-    rejected as orphan_foreign_key."""
-    known = (parents.where(F.col("reject_reason").isNull())
-             .select("snapshot_date", F.col(parent_key).alias("_parent"), F.lit(True).alias("_found")).distinct())
-    joined = children.join(known, (children["snapshot_date"] == known["snapshot_date"])
-                           & (children[column] == known["_parent"]), "left")
-    reason = (F.when(F.col("reject_reason").isNull() & F.col("_found").isNull(), F.lit(ORPHAN_FOREIGN_KEY))
+def reject_orphans(children: DataFrame, parents: DataFrame, column: str, parent_key: str,
+                   known_keys: DataFrame | None = None) -> DataFrame:
+    """Valid child rows whose `column` names no valid parent row of the same snapshot, nor
+    a key of `known_keys` (one column, the parents already loaded), are rejected as
+    orphan_foreign_key. (An incremental extract carries a changed payment without its
+    unchanged order.)"""
+    same_snapshot = (parents.where(F.col("reject_reason").isNull())
+                     .select("snapshot_date", F.col(parent_key).alias("_parent")).distinct())
+    found = children.join(same_snapshot, (children["snapshot_date"] == same_snapshot["snapshot_date"])
+                          & (children[column] == same_snapshot["_parent"]), "left") \
+        .select(children["*"], same_snapshot["_parent"].isNotNull().alias("_found"))
+    if known_keys is not None:
+        earlier = known_keys.select(F.col(known_keys.columns[0]).alias("_known")).distinct()
+        found = (found.join(earlier, found[column] == earlier["_known"], "left")
+                 .withColumn("_found", F.col("_found") | earlier["_known"].isNotNull()).drop("_known"))
+    reason = (F.when(F.col("reject_reason").isNull() & ~F.col("_found"), F.lit(ORPHAN_FOREIGN_KEY))
               .otherwise(F.col("reject_reason")))
-    return joined.select(children["*"], reason.alias("_reason")).drop("reject_reason") \
-        .withColumnRenamed("_reason", "reject_reason")
+    return found.withColumn("reject_reason", reason).drop("_found")
 
 
 def snapshot_ts(snapshot_date: Column) -> Column:

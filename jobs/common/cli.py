@@ -205,13 +205,35 @@ def execute(spark: SparkSession, name: str, module: ModuleType, cfg: JobConfig,
 
 def one_line(exc: BaseException) -> str:
     """The root cause of an exception in one line, digging through JVM and streaming wrappers."""
+    root = _java_root_cause(exc)
+    if root:
+        return root
     text = str(exc).strip()
     causes = [m.group(1, 2) for m in _CAUSE.finditer(text)
-              if m.group(1) not in ("StreamingQueryException", "Py4JJavaError")]
+              if m.group(1) not in ("StreamingQueryException", "Py4JJavaError", "SparkException")]
     if causes:
         name, message = causes[-1]
         return f"{name}: {message.strip()}"
     return f"{type(exc).__name__}: {text.splitlines()[0].strip() if text else ''}".rstrip(": ")
 
 
-_CAUSE = re.compile(r"^\s*(?:[\w$]+\.)*(\w+(?:Exception|Error)): (.+)$", re.MULTILINE)
+def _java_root_cause(exc: BaseException) -> str | None:
+    """For an error raised in the JVM whose own message is generic (Spark's "Couldn't connect
+    to the database"), the innermost Java cause, e.g. the driver's "password authentication failed"."""
+    throwable = getattr(exc, "_origin", None) or getattr(exc, "java_exception", None)
+    if throwable is None:
+        return None
+    try:
+        depth = 0
+        while throwable.getCause() is not None and depth < 20:
+            throwable, depth = throwable.getCause(), depth + 1
+        if depth == 0:
+            return None
+        name = throwable.getClass().getSimpleName()
+        message = (throwable.getMessage() or "").strip().splitlines()
+        return f"{name}: {message[0].strip()}" if message else name
+    except Exception:  # the JVM may be gone; fall back to the Python text
+        return None
+
+
+_CAUSE = re.compile(r"^\s*(?:Caused by: )?(?:[\w$]+\.)*(\w+(?:Exception|Error)): (.+)$", re.MULTILINE)

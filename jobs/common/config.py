@@ -68,10 +68,20 @@ class Secrets:
 
 
 @dataclasses.dataclass(frozen=True)
+class Jdbc:
+    url: str                  # jdbc:postgresql://host:5432/db or jdbc:mariadb://host:3306/db; "" = none
+    user: str
+    password_env: str         # the environment variable holding the password
+    fetch_size: int
+    partitions: int           # parallel reads per table over its partition_column's range
+
+
+@dataclasses.dataclass(frozen=True)
 class Oltp:
     sources: str              # conf/sources/<file>: how the production tables map to the project's
     dump_format: str          # csv | parquet
     max_missing_share: float  # a full snapshot missing more of the current keys is refused
+    jdbc: Jdbc
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,7 +9,8 @@ import yaml
 from jobs.common.config import ConfigError, JobConfig, read_conf_file
 
 PROJECT_TABLES = ("users", "products", "orders", "order_items", "payments")
-_FIELDS = {"source", "source_columns", "key", "updated_at", "pii", "columns"}
+_FIELDS = {"source", "source_columns", "key", "updated_at", "pii", "columns", "mode", "partition_column"}
+DIMENSION_TABLES = ("users", "products")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -21,6 +22,8 @@ class SourceTable:
     updated_at: str                    # expression over source columns
     pii: tuple[str, ...] = ()
     columns: tuple[tuple[str, str], ...] = ()   # (project column, expression)
+    mode: str = "full"                 # JDBC: full snapshot, or incremental by updated_at
+    partition_column: str | None = None  # JDBC: a numeric source column to split reads on
 
     def expression(self, column: str) -> str:
         return dict(self.columns).get(column, column)
@@ -47,9 +50,15 @@ def load_sources(cfg: JobConfig) -> dict[str, SourceTable]:
         for required in ("source", "source_columns", "key", "updated_at"):
             if not spec.get(required):
                 raise ConfigError(f"missing required value tables.{table}.{required} in {name}")
+        mode = spec.get("mode", "full")
+        if mode not in ("full", "incremental") or (mode == "incremental" and table in DIMENSION_TABLES):
+            raise ConfigError(f"tables.{table}.mode in {name} must be full"
+                              + ("" if table in DIMENSION_TABLES else " or incremental")
+                              + " (SCD2 dimensions need full snapshots to see deletions)")
         result[table] = SourceTable(
             table, str(spec["source"]), tuple(spec["source_columns"]), tuple(spec["key"]), str(spec["updated_at"]),
-            tuple(spec.get("pii") or ()), tuple((str(k), str(v)) for k, v in (spec.get("columns") or {}).items()))
+            tuple(spec.get("pii") or ()), tuple((str(k), str(v)) for k, v in (spec.get("columns") or {}).items()),
+            mode, spec.get("partition_column"))
     missing = [t for t in PROJECT_TABLES if t not in result]
     if missing:
         raise ConfigError(f"{name} does not declare {', '.join(missing)}")

@@ -11,7 +11,6 @@ import pymysql
 import psycopg
 import pytest
 
-from tests import dbservers
 from tests.integration.world_helpers import SMALL
 from world.dbload import load_as_of
 from world.render_dumps import COLUMNS
@@ -22,10 +21,8 @@ DRIVERS = {"postgresql": "org.postgresql.Driver", "mariadb": "org.mariadb.jdbc.D
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory):
-    root = tmp_path_factory.mktemp("db")
-    with dbservers.postgres() as pg, dbservers.mariadb(root / "maria") as maria:
-        yield {"postgresql": pg, "mariadb": maria}
+def servers(db_servers):
+    return db_servers
 
 
 @pytest.fixture(scope="module")
