@@ -7,7 +7,9 @@ different values within one snapshot, or an order line or payment whose order is
 the same snapshot. Valid rows are MERGEd into fact_orders, fact_order_items and
 fact_payments (the latest updated_at wins, so old snapshots never undo newer state) and
 every status seen goes to order_status_history. dim_users and dim_products are rebuilt as
-SCD type 2 from all snapshots of their table, so order and repetition do not matter; a
+SCD type 2 from all snapshots of their table, so order and repetition do not matter (emails,
+names and addresses are stored as keyed hashes; other columns a source declares as PII are
+blanked); a
 snapshot that lacks more than oltp.max_missing_share of the previous one's keys is
 refused before anything is written.
 """
@@ -23,7 +25,7 @@ from jobs.common.io import (InputError, changed_values, current_version, merge_i
 from jobs.common.ledger import last_source_version, record_build
 from jobs.common.runs import RunStats
 from jobs.common.sources import SourceTable, load_sources
-from schemas.oltp import DIMENSIONS, FACTS, FOREIGN_KEYS, OLTP_SNAPSHOTS, ORDER_STATUS_HISTORY, TYPED
+from schemas.oltp import DIMENSIONS, FACTS, FOREIGN_KEYS, OLTP_SNAPSHOTS, ORDER_STATUS_HISTORY, TYPED, USER_PII
 from schemas.ops import QUARANTINE
 from transformations.common import conform
 from transformations.events import pseudonymise
@@ -31,6 +33,8 @@ from transformations.oltp import (missing_key_shares, reject_conflicting_duplica
                                   type_snapshot)
 from transformations.quarantine import to_quarantine
 
+# columns the contracts store only as keyed hashes (<column>_hash), whatever a source declares
+HASHED_PII = {"users": USER_PII}
 SUMMARY = "bronze.oltp_snapshots -> silver facts (MERGE), order_status_history, dim_users/dim_products (SCD2)"
 DATES = None
 log = logging.getLogger(__name__)
@@ -100,8 +104,12 @@ def run(spark, cfg, args, ctx):
 def build_dimension(snapshots: DataFrame, source: SourceTable, key_frame: DataFrame,
                     max_missing_share: float) -> DataFrame:
     rows = typed_rows(snapshots, source).where(F.col("reject_reason").isNull())
-    if source.pii:
-        rows = pseudonymise(rows, key_frame, {f"{column}_hash": column for column in source.pii})
+    hashed = HASHED_PII.get(source.name, ())
+    for column in source.pii:  # declared sensitive, but stored in clear by the contract: blank it
+        if column not in hashed and column not in source.key:
+            rows = rows.withColumn(column, F.lit(None).cast(rows.schema[column].dataType))
+    if hashed:
+        rows = pseudonymise(rows, key_frame, {f"{column}_hash": column for column in hashed})
     refused = (missing_key_shares(rows, source.key)
                .where(F.col("missing_share") > max_missing_share).orderBy("snapshot_date").collect())
     if refused:
