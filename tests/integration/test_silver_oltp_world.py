@@ -141,3 +141,18 @@ def test_truncated_snapshot_is_refused_and_changes_nothing(spark, tmp_path):
     assert outcome.error and f"the users snapshot of {next_day} lacks" in outcome.error
     assert "looks truncated" in outcome.error
     assert {spec.full_name: current_version(spark, cfg, spec) for spec in SILVER} == versions
+
+
+def test_product_names_with_quotes_commas_and_newlines_survive_the_csv_dumps(spark, in_order, world):
+    rows = read_table(spark, in_order, DIM_PRODUCTS).where(F.col("is_current")).collect()
+    assert {r["product_id"]: r["name"] for r in rows} == {str(p.product_id): p.name for p in world.products}
+    assert any("\n" in p.name or '"' in p.name or "," in p.name for p in world.products)
+
+
+def test_parquet_dumps_give_the_same_facts_and_dimensions_as_csv(spark, in_order, tmp_path):
+    from world.writer import generate
+    cfg = test_config(tmp_path, "oltp.dump_format=parquet")
+    generate(SMALL, Path(cfg.paths.landing), Path(cfg.paths.truth), ("parquet",))
+    run_jobs(spark, cfg, "bronze_oltp", "silver_oltp")
+    for spec in SILVER:
+        assert_df_equality(read_table(spark, cfg, spec), read_table(spark, in_order, spec), ignore_row_order=True)
