@@ -122,3 +122,18 @@ def test_rerun_with_no_new_input_writes_nothing(spark, built):
     after = {spec.full_name: read_table(spark, cfg, spec).count() for spec in (EVENTS, SESSIONS, QUARANTINE,
                                                                                PAGE_VIEWS)}
     assert after == before
+
+
+def test_every_table_reads_the_same_with_a_reader_that_is_not_spark(spark, built):
+    from deltalake import DeltaTable as RustDeltaTable
+
+    from jobs.common.io import table_exists, table_path
+    from schemas.tables import ALL_TABLES
+    cfg, _ = built
+    compared = 0
+    for spec in ALL_TABLES:
+        if table_exists(spark, cfg, spec):
+            rows = RustDeltaTable(table_path(cfg, spec)).to_pyarrow_table().num_rows
+            assert rows == read_table(spark, cfg, spec).count(), spec.full_name
+            compared += 1
+    assert compared >= 8

@@ -11,7 +11,8 @@ from jobs.common.cli import execute, load_job
 from world.model import Params
 from world.writer import generate
 
-SMALL = Params(seed=11, start_date=dt.date(2024, 3, 1), days=4, users=80, products=20, dirt_rate=0.02)
+# seed 12: a world small enough for seconds, with a deleted user and profile changes in it
+SMALL = Params(seed=12, start_date=dt.date(2024, 3, 1), days=4, users=80, products=20, dirt_rate=0.02)
 NO_DATES = argparse.Namespace(start=None, end=None)
 
 
