@@ -13,6 +13,7 @@ secrets.pseudonym_key_env), and unknown new top-level fields are kept in _rescue
 from __future__ import annotations
 
 from jobs.common.refine import refine_lines
+from jobs.common.secrets import pseudonym_key_frame, require_pseudonym_key
 from schemas.bronze import EVENTS_RAW
 from schemas.events import EVENTS, KNOWN_EVENT_TYPES
 from transformations.common import conform
@@ -23,11 +24,11 @@ DATES = None
 
 
 def check_inputs(cfg, args) -> None:
-    cfg.secret(cfg.secrets.pseudonym_key_env)
+    require_pseudonym_key(cfg)
 
 
 def run(spark, cfg, args, ctx):
-    key = spark.createDataFrame([(cfg.secret(cfg.secrets.pseudonym_key_env),)], "pseudonym_key string")
+    key = pseudonym_key_frame(spark, cfg)
     time_zone = cfg.business.time_zone
     return refine_lines(
         spark, cfg, ctx, EVENTS_RAW, EVENTS, "events",

@@ -24,6 +24,7 @@ from jobs.common.io import (InputError, changed_values, current_version, merge_i
                             table_exists)
 from jobs.common.ledger import last_source_version, record_build
 from jobs.common.runs import RunStats
+from jobs.common.secrets import pseudonym_key_frame, require_pseudonym_key
 from jobs.common.sources import SourceTable, load_sources
 from schemas.oltp import DIMENSIONS, FACTS, FOREIGN_KEYS, OLTP_SNAPSHOTS, ORDER_STATUS_HISTORY, TYPED, USER_PII
 from schemas.ops import QUARANTINE
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 
 def check_inputs(cfg, args) -> None:
     load_sources(cfg)
-    cfg.secret(cfg.secrets.pseudonym_key_env)
+    require_pseudonym_key(cfg)
 
 
 def typed_rows(snapshots: DataFrame, source: SourceTable) -> DataFrame:
@@ -72,7 +73,7 @@ def run(spark, cfg, args, ctx):
         return stats
     dates = changed_values(spark, cfg, OLTP_SNAPSHOTS, "snapshot_date", -1 if consumed is None else consumed, version)
     snapshots = read_table(spark, cfg, OLTP_SNAPSHOTS, version=version)
-    key_frame = spark.createDataFrame([(cfg.secret(cfg.secrets.pseudonym_key_env),)], "pseudonym_key string")
+    key_frame = pseudonym_key_frame(spark, cfg)
 
     # Dimensions first: a refused snapshot must stop the run before anything is written.
     dimensions = {table: build_dimension(snapshots, sources[table], key_frame, cfg.oltp.max_missing_share)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pyspark.sql import functions as F
 
 from jobs.common.refine import refine_lines
+from jobs.common.secrets import pseudonym_key_frame, require_pseudonym_key
 from schemas.bronze import ACCESS_LOGS_RAW
 from schemas.web import PAGE_VIEWS
 from transformations.access_logs import parse_access_log
@@ -23,11 +24,11 @@ DATES = None
 
 
 def check_inputs(cfg, args) -> None:
-    cfg.secret(cfg.secrets.pseudonym_key_env)
+    require_pseudonym_key(cfg)
 
 
 def run(spark, cfg, args, ctx):
-    key = spark.createDataFrame([(cfg.secret(cfg.secrets.pseudonym_key_env),)], "pseudonym_key string")
+    key = pseudonym_key_frame(spark, cfg)
     time_zone = cfg.business.time_zone
     return refine_lines(
         spark, cfg, ctx, ACCESS_LOGS_RAW, PAGE_VIEWS, "access_logs",

@@ -32,6 +32,17 @@ class Server:
         return f"jdbc:{self.kind}://{self.host}:{self.port}/{self.database}"
 
 
+def connect(server: Server):
+    """A DB-API connection to a test server, as the test user."""
+    if server.kind == "postgresql":
+        import psycopg
+        return psycopg.connect(host=server.host, port=server.port, user=server.user, password=server.password,
+                               dbname=server.database)
+    import pymysql
+    return pymysql.connect(host=server.host, port=server.port, user=server.user, password=server.password,
+                           database=server.database)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

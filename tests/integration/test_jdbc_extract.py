@@ -4,8 +4,6 @@ change nothing."""
 import argparse
 import datetime as dt
 
-import psycopg
-import pymysql
 import pytest
 from chispa import assert_df_equality
 
@@ -14,6 +12,7 @@ from jobs.common.cli import execute
 from jobs.common.io import current_version, read_table
 from schemas.oltp import DIM_PRODUCTS, DIM_USERS, FACT_ORDER_ITEMS, FACT_ORDERS, FACT_PAYMENTS, OLTP_SNAPSHOTS
 from tests.conftest import test_config
+from tests.dbservers import connect
 from tests.integration.world_helpers import SMALL, generate_world, run_jobs
 from world.dbload import load_as_of
 from world.simulate import simulate
@@ -25,14 +24,6 @@ PASSWORD_ENV = "OLTP_TEST_PASSWORD"
 def jdbc_config(root, server, url=None, user=None):
     return test_config(root, f"oltp.jdbc.url={url or server.jdbc_url}", f"oltp.jdbc.user={user or server.user}",
                        f"oltp.jdbc.password_env={PASSWORD_ENV}", "oltp.jdbc.partitions=3")
-
-
-def connect(server):
-    if server.kind == "postgresql":
-        return psycopg.connect(host=server.host, port=server.port, user=server.user, password=server.password,
-                               dbname=server.database)
-    return pymysql.connect(host=server.host, port=server.port, user=server.user, password=server.password,
-                           database=server.database)
 
 
 def extract(spark, cfg, day):

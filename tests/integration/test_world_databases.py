@@ -7,10 +7,10 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-import pymysql
 import psycopg
 import pytest
 
+from tests.dbservers import connect
 from tests.integration.world_helpers import SMALL
 from world.dbload import load_as_of
 from world.render_dumps import COLUMNS
@@ -28,14 +28,6 @@ def servers(db_servers):
 @pytest.fixture(scope="module")
 def world():
     return simulate(SMALL)
-
-
-def connect(server):
-    if server.kind == "postgresql":
-        return psycopg.connect(host=server.host, port=server.port, user=server.user, password=server.password,
-                               dbname=server.database)
-    return pymysql.connect(host=server.host, port=server.port, user=server.user, password=server.password,
-                           database=server.database)
 
 
 def dump_rows(landing: Path, table: str, day: int) -> int:
