@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from pathlib import Path
+from urllib.parse import unquote
 
 from pyspark.sql import functions as F
 
@@ -25,6 +27,7 @@ SUMMARY = "landing/oltp/<table>/<date>/ dumps -> bronze.oltp_snapshots (new snap
 DATES = "optional"
 SOURCE = "oltp"
 log = logging.getLogger(__name__)
+PARTITION = re.compile(r"/source_table=([^/]+)/snapshot_date=(\d{4}-\d{2}-\d{2})/")
 
 
 def check_inputs(cfg, args) -> None:
@@ -42,13 +45,23 @@ def snapshot_dates(folder: Path) -> list[dt.date]:
     return dates
 
 
+def ingested_snapshots(spark, cfg) -> set[tuple[str, dt.date]]:
+    """(table, snapshot date) pairs already in bronze, from the Delta log's file list (the
+    partition folders), without reading any data file."""
+    if not table_exists(spark, cfg, OLTP_SNAPSHOTS):
+        return set()
+    pairs = set()
+    for path in read_table(spark, cfg, OLTP_SNAPSHOTS).inputFiles():
+        found = PARTITION.search(unquote(path))
+        if found:
+            pairs.add((found.group(1), dt.date.fromisoformat(found.group(2))))
+    return pairs
+
+
 def run(spark, cfg, args, ctx):
     stats = RunStats()
     fmt = cfg.oltp.dump_format
-    done = set()
-    if table_exists(spark, cfg, OLTP_SNAPSHOTS):
-        done = {(r[0], r[1]) for r in read_table(spark, cfg, OLTP_SNAPSHOTS)
-                .select("source_table", "snapshot_date").distinct().collect()}
+    done = ingested_snapshots(spark, cfg)
     for table, source in load_sources(cfg).items():
         folder = Path(landing_dir(cfg, SOURCE)) / source.source
         days = [day for day in snapshot_dates(folder)

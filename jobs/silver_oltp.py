@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import logging
 
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from jobs.common.io import (InputError, changed_values, current_version, merge_into, overwrite, read_table,
-                            table_exists)
+from jobs.common.io import InputError, changed_values, current_version, merge_into, overwrite, read_table
 from jobs.common.ledger import last_source_version, record_build
 from jobs.common.runs import RunStats
 from jobs.common.secrets import pseudonym_key_frame, require_pseudonym_key
@@ -75,17 +75,36 @@ def run(spark, cfg, args, ctx):
     snapshots = read_table(spark, cfg, OLTP_SNAPSHOTS, version=version)
     key_frame = pseudonym_key_frame(spark, cfg)
 
-    # Dimensions first: a refused snapshot must stop the run before anything is written.
-    dimensions = {table: build_dimension(snapshots, sources[table], key_frame, cfg.oltp.max_missing_share)
-                  for table in DIMENSIONS}
+    cached: list[DataFrame] = []  # each is read by several writes: type the rows once
 
-    recent = snapshots.where(F.col("snapshot_date").isin(*dates))
-    typed = {table: typed_rows(recent, sources[table]) for table in sources}
-    for child, column, parent in FOREIGN_KEYS:
-        loaded = FACTS[parent]
-        known = (read_table(spark, cfg, loaded).select(*sources[parent].key)
-                 if table_exists(spark, cfg, loaded) else None)
-        typed[child] = reject_orphans(typed[child], typed[parent], column, sources[parent].key[0], known)
+    def keep(df: DataFrame) -> DataFrame:
+        cached.append(df.persist(StorageLevel.MEMORY_AND_DISK))
+        return df
+
+    try:
+        # Dimensions first: a refused snapshot must stop the run before anything is written.
+        dimensions = {table: build_dimension(snapshots, sources[table], key_frame, cfg.oltp.max_missing_share, keep)
+                      for table in DIMENSIONS}
+        recent = snapshots.where(F.col("snapshot_date").isin(*dates))
+        typed = {table: keep(typed_rows(recent, sources[table])) for table in sources}
+        for child, column, parent in FOREIGN_KEYS:
+            loaded = FACTS[parent]
+            loaded_version = current_version(spark, cfg, loaded)  # as before this run's MERGEs
+            known = (None if loaded_version is None else
+                     read_table(spark, cfg, loaded, version=loaded_version).select(*sources[parent].key))
+            typed[child] = keep(reject_orphans(typed[child], typed[parent], column, sources[parent].key[0], known))
+        write_all(cfg, ctx, stats, sources, typed, dimensions)
+    finally:
+        for df in cached:
+            df.unpersist()
+    record_build(spark, cfg, ctx, FACTS["orders"], OLTP_SNAPSHOTS, version, min(dates, default=None),
+                 max(dates, default=None), stats.commits[-1] if stats.commits else None)
+    return stats
+
+
+def write_all(cfg, ctx, stats: RunStats, sources: dict[str, SourceTable], typed: dict[str, DataFrame],
+              dimensions: dict[str, DataFrame]) -> None:
+    """Quarantine, facts, status history, dimensions: every write of one run."""
     write_quarantine(typed, cfg, ctx, stats)
     for table, spec in FACTS.items():
         valid = latest_per_key(typed[table].where(F.col("reject_reason").isNull()), sources[table].key)
@@ -97,13 +116,10 @@ def run(spark, cfg, args, ctx):
                          update_condition="s.first_seen_snapshot < t.first_seen_snapshot"))
     for table, spec in DIMENSIONS.items():
         stats.add(overwrite(conform(dimensions[table], spec), cfg, spec))
-    record_build(spark, cfg, ctx, FACTS["orders"], OLTP_SNAPSHOTS, version, min(dates, default=None),
-                 max(dates, default=None), stats.commits[-1] if stats.commits else None)
-    return stats
 
 
 def build_dimension(snapshots: DataFrame, source: SourceTable, key_frame: DataFrame,
-                    max_missing_share: float) -> DataFrame:
+                    max_missing_share: float, keep) -> DataFrame:
     rows = typed_rows(snapshots, source).where(F.col("reject_reason").isNull())
     hashed = HASHED_PII.get(source.name, ())
     for column in source.pii:  # declared sensitive, but stored in clear by the contract: blank it
@@ -111,6 +127,7 @@ def build_dimension(snapshots: DataFrame, source: SourceTable, key_frame: DataFr
             rows = rows.withColumn(column, F.lit(None).cast(rows.schema[column].dataType))
     if hashed:
         rows = pseudonymise(rows, key_frame, {f"{column}_hash": column for column in hashed})
+    rows = keep(rows)  # read by the truncation check, then by the history
     refused = (missing_key_shares(rows, source.key)
                .where(F.col("missing_share") > max_missing_share).orderBy("snapshot_date").collect())
     if refused:
