@@ -7,11 +7,11 @@ different values within one snapshot, or an order line or payment whose order is
 the same snapshot. Valid rows are MERGEd into fact_orders, fact_order_items and
 fact_payments (the latest updated_at wins, so old snapshots never undo newer state) and
 every status seen goes to order_status_history. dim_users and dim_products are rebuilt as
-SCD type 2 from all snapshots of their table, so order and repetition do not matter (emails,
-names and addresses are stored as keyed hashes; other columns a source declares as PII are
-blanked); a
-snapshot that lacks more than oltp.max_missing_share of the previous one's keys is
-refused before anything is written.
+SCD type 2 from all snapshots of their table, so order and repetition do not matter, and
+MERGEd, so only versions that changed are rewritten (emails, names and addresses are stored
+as keyed hashes; other columns a source declares as PII are blanked); a snapshot that lacks
+more than oltp.max_missing_share of the previous one's keys is refused before anything is
+written.
 """
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from jobs.common.io import InputError, changed_values, current_version, merge_into, overwrite, read_table
+from jobs.common.io import (InputError, any_column_differs, changed_values, current_version, merge_into,
+                            read_table)
 from jobs.common.ledger import last_source_version, record_build
 from jobs.common.runs import RunStats
 from jobs.common.secrets import pseudonym_key_frame, require_pseudonym_key
@@ -114,8 +115,9 @@ def write_all(cfg, ctx, stats: RunStats, sources: dict[str, SourceTable], typed:
                .agg(F.min("snapshot_date").alias("first_seen_snapshot")))
     stats.add(merge_into(history, cfg, ORDER_STATUS_HISTORY,
                          update_condition="s.first_seen_snapshot < t.first_seen_snapshot"))
-    for table, spec in DIMENSIONS.items():
-        stats.add(overwrite(conform(dimensions[table], spec), cfg, spec))
+    for table, spec in DIMENSIONS.items():  # only versions that changed are rewritten (and reach the change feed)
+        stats.add(merge_into(conform(dimensions[table], spec), cfg, spec, delete_missing=True,
+                             update_condition=any_column_differs(spec)))
 
 
 def build_dimension(snapshots: DataFrame, source: SourceTable, key_frame: DataFrame,

@@ -98,4 +98,5 @@ SESSIONS_SCHEMA = T.StructType([
 SESSIONS = TableSpec(
     "silver", "sessions", SESSIONS_SCHEMA, partition_by=("session_date",), keys=("session_id",),
     description="30-minute inactivity sessions per device, stitched to the user who logs in.",
+    change_feed=True,
 )

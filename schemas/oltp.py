@@ -67,6 +67,7 @@ DIM_USERS = TableSpec(
                     for f in _with_pii_hashed(TYPED["users"], USER_PII)], *HISTORY_COLUMNS]),
     keys=("user_id", "valid_from"),
     description="Users, SCD type 2: one row per version; PII hashed; a deleted version when a key disappears.",
+    change_feed=True,
 )
 DIM_PRODUCTS = TableSpec(
     "silver", "dim_products",
@@ -76,11 +77,13 @@ DIM_PRODUCTS = TableSpec(
     description="Products, SCD type 2 (price changes open new versions).",
 )
 FACT_ORDERS = TableSpec("silver", "fact_orders", TYPED["orders"], keys=("order_id",),
-                        description="Orders, current state: MERGE on order_id, the latest updated_at wins.")
+                        description="Orders, current state: MERGE on order_id, the latest updated_at wins.",
+                        change_feed=True)
 FACT_ORDER_ITEMS = TableSpec("silver", "fact_order_items", TYPED["order_items"], keys=("order_id", "line_number"),
                              description="Order lines, current state by MERGE.")
 FACT_PAYMENTS = TableSpec("silver", "fact_payments", TYPED["payments"], keys=("payment_id",),
-                          description="Payments, current state by MERGE (captured, then maybe refunded).")
+                          description="Payments, current state by MERGE (captured, then maybe refunded).",
+                          change_feed=True)
 ORDER_STATUS_HISTORY = TableSpec(
     "silver", "order_status_history", T.StructType(_fields(
         ("order_id", T.StringType(), False), ("status", T.StringType(), False),

@@ -64,3 +64,20 @@ TABLE_BUILDS = TableSpec(
     "ops", "table_builds", TABLE_BUILDS_SCHEMA, keys=("target", "source", "source_version"),
     description="What each derived table's dates were rebuilt from: source table and version, run, code.",
 )
+
+GOLD_BUILDS_SCHEMA = T.StructType([
+    T.StructField("table", T.StringType(), nullable=False),
+    T.StructField("business_date", T.DateType(), nullable=True),
+    T.StructField("input_versions", T.MapType(T.StringType(), T.LongType(), valueContainsNull=False),
+                  nullable=False),
+    T.StructField("target_version", T.LongType(), nullable=False),
+    T.StructField("run_id", T.StringType(), nullable=False),
+    T.StructField("code_version", T.StringType(), nullable=False),
+    T.StructField("built_ts", T.TimestampType(), nullable=False),
+])
+
+GOLD_BUILDS = TableSpec(
+    "ops", "gold_builds", GOLD_BUILDS_SCHEMA, keys=("table", "business_date", "target_version"),
+    description="Every gold date written: from which input table versions, by which run and code version "
+                "(business_date is null for a table rebuilt whole).",
+)

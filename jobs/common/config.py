@@ -103,6 +103,7 @@ class JobConfig:
     secrets: Secrets
     oltp: Oltp
     world: World
+    experiments: Mapping[str, str]  # experiment id -> "variant:share, ..." (control first)
 
     def secret(self, env_var: str) -> str:
         """The value of a secret's environment variable; an error naming it if unset."""
@@ -110,6 +111,23 @@ class JobConfig:
         if not value:
             raise ConfigError(f"environment variable {env_var} is not set (it holds a secret named in conf/)")
         return value
+
+
+def experiment_splits(cfg: JobConfig) -> dict[str, tuple[tuple[str, float], ...]]:
+    """Each configured experiment's variants and intended shares, control first."""
+    result = {}
+    for experiment, text in cfg.experiments.items():
+        try:
+            pairs = tuple((name.strip(), float(share)) for name, share in
+                          (item.split(":") for item in text.split(",")))
+        except ValueError:
+            raise ConfigError(f"experiments.{experiment}: {text!r} is not 'variant:share, variant:share, ...'") \
+                from None
+        if len(pairs) < 2 or abs(sum(share for _, share in pairs) - 1) > 1e-9:
+            raise ConfigError(f"experiments.{experiment}: needs two or more variants whose shares sum to 1, "
+                              f"got {text!r}")
+        result[experiment] = pairs
+    return result
 
 
 def load_config(env: str, overrides: list[str] | None = None) -> JobConfig:

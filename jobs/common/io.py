@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
+from urllib.parse import unquote
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
@@ -122,11 +124,13 @@ def replace_where(df: DataFrame, cfg: JobConfig, spec: TableSpec, condition: str
 
 def merge_into(df: DataFrame, cfg: JobConfig, spec: TableSpec, keys: tuple[str, ...] | None = None,
                update_condition: str | None = None, insert_only: bool = False,
-               target_filter: str | None = None) -> Commit:
+               target_filter: str | None = None, delete_missing: bool = False) -> Commit:
     """Upsert by key: matched rows are updated (when `update_condition` holds, written over
     `t` the target and `s` the source), new keys are inserted. `insert_only` keeps matched
     rows as they are (an idempotent dedupe); `target_filter` (over `t`) limits the target
-    rows a MERGE has to look at, e.g. to the partitions the new rows belong to."""
+    rows a MERGE has to look at, e.g. to the partitions the new rows belong to;
+    `delete_missing` deletes target rows whose key is not in `df` (df is then the whole
+    table, and only the rows that really changed are rewritten and reach the change feed)."""
     spark = df.sparkSession
     target = ensure_table(spark, cfg, spec)
     keys = keys or spec.keys
@@ -138,8 +142,17 @@ def merge_into(df: DataFrame, cfg: JobConfig, spec: TableSpec, keys: tuple[str, 
     merge = target.alias("t").merge(df.select(*spec.columns).alias("s"), on)
     if not insert_only:
         merge = merge.whenMatchedUpdateAll(condition=update_condition)
-    merge.whenNotMatchedInsertAll().execute()
+    merge = merge.whenNotMatchedInsertAll()
+    if delete_missing:
+        merge = merge.whenNotMatchedBySourceDelete()
+    merge.execute()
     return last_commit(spark, cfg, spec)
+
+
+def any_column_differs(spec: TableSpec) -> str:
+    """A MERGE update condition: some non-key column of target `t` and source `s` differs."""
+    same = " AND ".join(f"t.`{c}` <=> s.`{c}`" for c in spec.columns if c not in spec.keys)
+    return f"NOT ({same})"
 
 
 def current_version(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> int | None:
@@ -154,10 +167,30 @@ def changed_values(spark: SparkSession, cfg: JobConfig, spec: TableSpec, column:
                    after_version: int, up_to_version: int) -> list:
     """Distinct values of `column` (a partition column) in rows that commits
     after_version+1 .. up_to_version added or changed, from the table's change feed."""
-    changes = (spark.read.format("delta").option("readChangeFeed", "true")
-               .option("startingVersion", after_version + 1).option("endingVersion", up_to_version)
-               .load(table_path(cfg, spec)))
+    changes = changed_rows(spark, cfg, spec, after_version, up_to_version)
     return sorted(row[0] for row in changes.select(column).distinct().collect())
+
+
+def changed_rows(spark: SparkSession, cfg: JobConfig, spec: TableSpec, after_version: int | None,
+                 up_to_version: int) -> DataFrame:
+    """The change feed of commits after_version+1 .. up_to_version (from the start if None):
+    inserted and deleted rows, and both images of updated ones (column _change_type)."""
+    return (spark.read.format("delta").option("readChangeFeed", "true")
+            .option("startingVersion", 0 if after_version is None else after_version + 1)
+            .option("endingVersion", up_to_version)
+            .load(table_path(cfg, spec)))
+
+
+def partition_values(spark: SparkSession, cfg: JobConfig, spec: TableSpec, column: str,
+                     version: int | None = None) -> list[str]:
+    """The distinct values of a partition column, from the Delta log's file list alone."""
+    pattern = re.compile(rf"/{re.escape(column)}=([^/]+)/")
+    values = set()
+    for path in read_table(spark, cfg, spec, version).inputFiles():
+        found = pattern.search(unquote(path))
+        if found:
+            values.add(found.group(1))
+    return sorted(values)
 
 
 def last_commit(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> Commit:

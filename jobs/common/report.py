@@ -54,3 +54,24 @@ def _cell(value: object) -> str:
 
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+HEADLINE_DAYS = 5
+
+
+def headline_kpis(spark: SparkSession, cfg: JobConfig, days: int = HEADLINE_DAYS) -> None:
+    """Print the last days of gold.daily_kpis, the numbers a dashboard would show first."""
+    from schemas.gold import DAILY_KPIS  # gold is optional for callers of this module
+
+    path = table_path(cfg, DAILY_KPIS)
+    if not DeltaTable.isDeltaTable(spark, path):
+        return
+    columns = ["business_date", "gross_revenue", "net_revenue", "orders", "dau", "wau", "mau", "paying_users",
+               "visitor_conversion"]
+    rows = (spark.read.format("delta").load(path).orderBy("business_date", ascending=False).limit(days)
+            .select(*columns).collect())
+    body = format_table(["date", "gross revenue", "net revenue", "orders", "DAU", "WAU", "MAU", "paying users",
+                         "visitor conversion"],
+                        [(r[0], float(r[1]), float(r[2]), *r[3:8],
+                          "" if r[8] is None else f"{r[8]:.2%}") for r in reversed(rows)])
+    print_block(f"Headline KPIs ({cfg.business.time_zone} business dates; gold.daily_kpis at {path}):", body)
