@@ -31,7 +31,7 @@ from pyspark.sql import functions as F
 from jobs.common.config import JobConfig
 from jobs.common.io import (Commit, InputError, append, changed_rows, current_version, overwrite,
                             partition_values, read_table, replace_where, table_exists)
-from jobs.common.ledger import last_source_version, record_build
+from jobs.common.ledger import consumed_versions, record_builds
 from jobs.common.runs import RunContext, RunStats
 from jobs.common.version import code_version
 from schemas.events import EVENTS
@@ -115,11 +115,11 @@ def run_build(spark: SparkSession, cfg: JobConfig, args, ctx: RunContext, build:
     stats = RunStats()
     target = build.target
     versions = _input_versions(spark, cfg, build)
-    consumed = {spec.full_name: last_source_version(spark, cfg, target, spec)
-                for spec in build.inputs if spec.full_name in versions}
+    previously = consumed_versions(spark, cfg, target)
+    consumed = {name: previously.get(name) for name in versions}
     changed: Changes = {name: (consumed[name], version) for name, version in versions.items()
                         if consumed[name] != version}
-    window = calendar(spark, cfg, {**versions, **_calendar_versions(spark, cfg)})
+    window = calendar(spark, cfg, {**_calendar_versions(spark, cfg), **versions})  # pinned where read
     if window is None:
         log.info("%s: no events or access logs yet, nothing to build", target.full_name)
         return stats
@@ -198,10 +198,8 @@ def _record(spark, cfg, ctx, build: GoldBuild, versions: Versions, dates: list, 
         rows = [(build.target.full_name, day, dict(versions), commit.version, ctx.run_id, code_version(), built)
                 for day in dates]
         append(spark.createDataFrame(rows, GOLD_BUILDS.schema), cfg, GOLD_BUILDS)
-    for spec in build.inputs:
-        if spec.full_name in versions:
-            start, end = (min(dates), max(dates)) if dates and dates[0] is not None else window
-            record_build(spark, cfg, ctx, build.target, spec, versions[spec.full_name], start, end, commit)
+    start, end = (min(dates), max(dates)) if dates and dates[0] is not None else window
+    record_builds(spark, cfg, ctx, build.target, versions, start, end, commit)
 
 
 def dates_frame(spark: SparkSession, dates: list[dt.date], name: str = "business_date") -> DataFrame:

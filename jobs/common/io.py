@@ -38,17 +38,31 @@ def table_exists(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> bool:
     return DeltaTable.isDeltaTable(spark, table_path(cfg, spec))
 
 
+# (application id, table path) of tables this process has already created or checked
+_ENSURED: set[tuple[str, str]] = set()
+
+
 def ensure_table(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> DeltaTable:
     """Create the table from its contract if it does not exist (so Delta enforces NOT NULL)."""
+    create_once(spark, cfg, spec)
+    return DeltaTable.forPath(spark, table_path(cfg, spec))
+
+
+def create_once(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> None:
+    """ensure_table without the table handle, checked once per table and Spark application:
+    later writes skip the catalog round trips."""
     path = table_path(cfg, spec)
-    table = (DeltaTable.createIfNotExists(spark)
+    seen = (spark.sparkContext.applicationId, path)
+    if seen in _ENSURED:
+        return
+    (DeltaTable.createIfNotExists(spark)
              .location(path)
              .addColumns(spec.schema)
              .partitionedBy(*spec.partition_by)
              .property("delta.enableChangeDataFeed", str(spec.change_feed).lower())
              .execute())
     register(spark, cfg, spec)
-    return table
+    _ENSURED.add(seen)
 
 
 def register(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> None:
@@ -89,7 +103,7 @@ def read_table(spark: SparkSession, cfg: JobConfig, spec: TableSpec, version: in
 def overwrite(df: DataFrame, cfg: JobConfig, spec: TableSpec) -> Commit:
     """Replace the whole table by `df`, in one Delta commit (readers see old or new, never half)."""
     spark = df.sparkSession
-    ensure_table(spark, cfg, spec)
+    create_once(spark, cfg, spec)
     df.select(*spec.columns).write.format("delta").mode("overwrite").save(table_path(cfg, spec))
     return last_commit(spark, cfg, spec)
 
@@ -98,7 +112,7 @@ def append(df: DataFrame, cfg: JobConfig, spec: TableSpec, txn: tuple[str, int] 
     """Append rows. `txn` = (app id, version) makes the append idempotent: Delta skips a
     write whose version it has already committed for that app id."""
     spark = df.sparkSession
-    ensure_table(spark, cfg, spec)
+    create_once(spark, cfg, spec)
     writer = df.select(*spec.columns).write.format("delta").mode("append")
     if txn is not None:
         writer = writer.option("txnAppId", txn[0]).option("txnVersion", txn[1])
@@ -115,7 +129,7 @@ def overwrite_range(df: DataFrame, cfg: JobConfig, spec: TableSpec, column: str,
 def replace_where(df: DataFrame, cfg: JobConfig, spec: TableSpec, condition: str) -> Commit:
     """Replace exactly the rows matching `condition` (SQL over the table) by `df`, atomically."""
     spark = df.sparkSession
-    ensure_table(spark, cfg, spec)
+    create_once(spark, cfg, spec)
     (df.select(*spec.columns).write.format("delta").mode("overwrite")
      .option("replaceWhere", condition)
      .save(table_path(cfg, spec)))

@@ -26,6 +26,25 @@ def last_source_version(spark: SparkSession, cfg: JobConfig, target: TableSpec, 
     return None if row["v"] is None else int(row["v"])
 
 
+def consumed_versions(spark: SparkSession, cfg: JobConfig, target: TableSpec) -> dict[str, int]:
+    """Source full name -> the newest version `target` was built from, in one read."""
+    if not table_exists(spark, cfg, TABLE_BUILDS):
+        return {}
+    rows = (read_table(spark, cfg, TABLE_BUILDS).where(F.col("target") == target.full_name)
+            .groupBy("source").agg(F.max("source_version").alias("v")).collect())
+    return {row["source"]: int(row["v"]) for row in rows}
+
+
+def record_builds(spark: SparkSession, cfg: JobConfig, ctx: RunContext, target: TableSpec,
+                  sources: dict[str, int], start: dt.date | None, end: dt.date | None,
+                  target_commit: Commit | None) -> Commit:
+    """record_build for several sources at once, in one commit."""
+    built = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    rows = [(target.full_name, source, version, start, end, target_commit.version if target_commit else None,
+             ctx.run_id, code_version(), built) for source, version in sorted(sources.items())]
+    return append(spark.createDataFrame(rows, TABLE_BUILDS.schema), cfg, TABLE_BUILDS)
+
+
 def record_build(spark: SparkSession, cfg: JobConfig, ctx: RunContext, target: TableSpec, source: TableSpec,
                  source_version: int, start: dt.date | None, end: dt.date | None,
                  target_commit: Commit | None) -> Commit:

@@ -1,0 +1,97 @@
+"""Gold transformations on inline rows: ad-spend parsing, funnel order, rolling windows,
+first touch, and the experiment statistics."""
+import datetime as dt
+import math
+
+import pytest
+from chispa import assert_df_equality
+
+from transformations.gold.experiments import chi2_survival, cumulative_results, srm_p_value, two_proportion_p_value
+from transformations.gold.funnel import session_steps
+from transformations.gold.kpis import activity_daily
+from transformations.gold.revenue import customers
+from transformations.marketing import parse_ad_spend
+
+RAW = "value string, _source_file string, _ingested_at timestamp, _batch_id string"
+D1 = dt.date(2024, 3, 1)
+
+
+def ad_lines(spark, *lines):
+    rows = [(line, "file:/m/ad_spend.csv", dt.datetime(2024, 3, 2), "b") for line in lines]
+    return parse_ad_spend(spark.createDataFrame(rows, RAW))
+
+
+def test_ad_spend_drops_the_header_keeps_quoted_commas_and_names_bad_lines(spark):
+    rows = ad_lines(spark, "date,channel,campaign,spend,currency,impressions,clicks",
+                    '2024-03-01,Google,"search, ""brand""",326.89,usd,39987,1329',
+                    "2024-03-01,google,x,12;5,USD,1,1", "2024-13-01,google,x,1.00,USD,1,1",
+                    "2024-03-01,,x,1.00,USD,1,1", "2024-03-01,google,x", "", "a,b,c,d,e,f,g,h").collect()
+    good = rows[0]
+    assert (good["spend_date"], good["channel"], good["campaign"], str(good["spend"]), good["currency"],
+            good["impressions"], good["reject_reason"]) == (D1, "google", 'search, "brand"', "326.89", "USD",
+                                                           39987, None)
+    assert [r["reject_reason"] for r in rows[1:]] == ["invalid_amount", "invalid_date", "missing_channel",
+                                                      "malformed_line", "empty_line", "malformed_line"]
+
+
+def test_session_steps_count_a_step_only_after_the_one_before_it(spark):
+    ts = dt.datetime(2024, 3, 1, 10)
+    events = [  # s1: cart before any product view does not count; then view, cart, purchase (no checkout)
+        ("s1", D1, "e1", ts, "add_to_cart", None), ("s1", D1, "e2", ts + dt.timedelta(seconds=1), "page_view",
+                                                   "/products/7"),
+        ("s1", D1, "e3", ts + dt.timedelta(seconds=2), "add_to_cart", None),
+        ("s1", D1, "e4", ts + dt.timedelta(seconds=3), "purchase", None),
+        ("s2", D1, "e5", ts, "page_view", "/"),  # s2: not a product page
+        ("s3", D1, "e7", ts, "checkout", None), ("s3", D1, "e6", ts, "add_to_cart", None),  # same instant: by id
+        ("s3", D1, "e0", ts, "page_view", "/products/1"),
+    ]
+    df = spark.createDataFrame(events, "session_id string, session_date date, event_id string, event_ts timestamp, "
+                                       "event_type string, page_path string")
+    expected = spark.createDataFrame([("s1", D1, 2), ("s2", D1, 0), ("s3", D1, 3)],
+                                     "session_id string, session_date date, steps int")
+    assert_df_equality(session_steps(df), expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_activity_daily_counts_wau_and_mau_over_the_dates_ending_on_each_day(spark):
+    day = lambda n: D1 + dt.timedelta(days=n)  # noqa: E731
+    activity = spark.createDataFrame(
+        [(day(0), "u1", "1", True), (day(3), "u2", "2", False), (day(29), "u1", "1", False),
+         (day(30), "anon", None, False), (day(30), "u3", "3", True)],
+        "activity_date date, person_id string, user_id string, purchased boolean")
+    dates = spark.createDataFrame([(day(29),), (day(30),)], "business_date date")
+    rows = {r["business_date"]: r.asDict() for r in activity_daily(dates, activity).collect()}
+    assert {k: rows[day(29)][k] for k in ("dau", "wau", "mau", "visitors", "buyers")} == \
+        {"dau": 1, "wau": 1, "mau": 2, "visitors": 1, "buyers": 0}
+    # day 0 has left the 30-day window of day 30
+    assert {k: rows[day(30)][k] for k in ("dau", "wau", "mau", "visitors", "buyers")} == \
+        {"dau": 1, "wau": 2, "mau": 3, "visitors": 2, "buyers": 1}
+
+
+def test_customers_take_the_channel_of_the_earliest_session_else_direct(spark):
+    t = dt.datetime(2024, 3, 1, 10)
+    sessions = spark.createDataFrame(
+        [("a", 1, t, "google"), ("b", 1, t - dt.timedelta(hours=1), None), ("c", 2, t, "tiktok"),
+         ("d", None, t - dt.timedelta(days=1), "facebook")],
+        "session_id string, user_id bigint, started_ts timestamp, utm_source string")
+    captured = spark.createDataFrame([("o1", "3", t)], "order_id string, user_id string, paid_ts timestamp")
+    rows = {r["user_id"]: (r["channel"], r["first_paid_ts"]) for r in customers(sessions, captured).collect()}
+    assert rows == {"1": ("direct", None), "2": ("tiktok", None), "3": ("direct", t)}
+
+
+def test_statistics_match_their_textbook_values():
+    assert chi2_survival(3.841458820694124, 1) == pytest.approx(0.05, rel=1e-9)
+    assert chi2_survival(5.991464547107979, 2) == pytest.approx(0.05, rel=1e-9)
+    assert chi2_survival(7.814727903251178, 3) == pytest.approx(0.05, rel=1e-9)
+    assert srm_p_value([50, 50], [0.5, 0.5]) == 1.0
+    # 10/100 vs 20/100: z = 1.98, p = 0.0477
+    assert two_proportion_p_value(20, 100, 10, 100) == pytest.approx(math.erfc(1.9802950859533488 / math.sqrt(2)))
+    assert two_proportion_p_value(0, 10, 0, 10) is None
+
+
+def test_cumulative_results_add_up_earlier_dates_and_report_every_configured_variant():
+    counts = [{"experiment_id": "x", "variant": "control", "date": D1, "exposed": 10, "converted": 2},
+              {"experiment_id": "x", "variant": "control", "date": D1 + dt.timedelta(days=1), "exposed": 10,
+               "converted": 3}]
+    rows = cumulative_results(counts, {"x": (("control", 0.5), ("treatment", 0.5))}, [D1 + dt.timedelta(days=1)])
+    assert [(r[2], r[3], r[4], r[5]) for r in rows] == [("control", 20, 5, 0.25), ("treatment", 0, 0, None)]
+    assert rows[0][9] is True  # 20 vs 0 exposures against a 50/50 split: a sample-ratio mismatch
