@@ -7,7 +7,7 @@ and marketing_daily which dates to rebuild.
 """
 from __future__ import annotations
 
-from jobs.common.gold import GoldBuild, add_arguments, run_build  # noqa: F401 (add_arguments)
+from jobs.common.gold import GoldBuild, add_rebuild_option, run_build
 from jobs.common.io import any_column_differs, merge_into
 from schemas.events import SESSIONS
 from schemas.gold import CUSTOMERS
@@ -30,6 +30,10 @@ def write(df, cfg, spec):
 
 BUILD = GoldBuild(CUSTOMERS, (SESSIONS, FACT_PAYMENTS, FACT_ORDERS), touched=lambda ctx, changed: set(),
                   compute=compute, date_column=None, write=write)
+
+
+def add_arguments(parser):
+    add_rebuild_option(parser)
 
 
 def run(spark, cfg, args, ctx):

@@ -10,12 +10,11 @@ import datetime as dt
 
 from pyspark.sql import functions as F
 
-from jobs.common.gold import GoldBuild, add_arguments, dates_frame, run_build, shift  # noqa: F401
-from jobs.common.gold_changes import first_paid_dates, payment_dates
+from jobs.common.gold import GoldBuild, add_rebuild_option, dates_frame, run_build, shift
+from jobs.common.gold_changes import first_paid_dates, payment_dates, signup_dates
 from schemas.gold import CUSTOMERS, DAILY_KPIS, USER_ACTIVITY
 from schemas.oltp import DIM_USERS, FACT_ORDERS, FACT_PAYMENTS
 from transformations.common import conform
-from transformations.gold.common import business_date
 from transformations.gold.kpis import MAU_DAYS, activity_daily, daily_kpis, money_daily, signups_daily
 from transformations.gold.revenue import captured_orders, refunded_orders
 
@@ -25,8 +24,7 @@ DATES = "optional"
 
 def touched(ctx, changed):
     activity = ctx.dates(ctx.changes(USER_ACTIVITY, changed), "activity_date")
-    signups = ctx.dates(ctx.changes(DIM_USERS, changed), business_date("created_at", ctx.zone))
-    return (shift(activity, after=MAU_DAYS - 1) | signups | payment_dates(ctx, changed)
+    return (shift(activity, after=MAU_DAYS - 1) | signup_dates(ctx, changed) | payment_dates(ctx, changed)
             | first_paid_dates(ctx, changed))
 
 
@@ -42,6 +40,10 @@ def compute(ctx, dates):
 
 
 BUILD = GoldBuild(DAILY_KPIS, (USER_ACTIVITY, FACT_PAYMENTS, FACT_ORDERS, DIM_USERS, CUSTOMERS), touched, compute)
+
+
+def add_arguments(parser):
+    add_rebuild_option(parser)
 
 
 def run(spark, cfg, args, ctx):

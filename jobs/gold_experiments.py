@@ -8,7 +8,7 @@ from __future__ import annotations
 from pyspark.sql import functions as F
 
 from jobs.common.config import experiment_splits
-from jobs.common.gold import GoldBuild, add_arguments, run_build, shift  # noqa: F401 (add_arguments)
+from jobs.common.gold import GoldBuild, add_rebuild_option, run_build, shift
 from schemas.events import EVENTS
 from schemas.gold import EXPERIMENT_RESULTS
 from transformations.gold.experiments import cumulative_results, daily_counts, first_exposures
@@ -34,6 +34,10 @@ def compute(ctx, dates):
 
 
 BUILD = GoldBuild(EXPERIMENT_RESULTS, (EVENTS,), touched, compute)
+
+
+def add_arguments(parser):
+    add_rebuild_option(parser)
 
 
 def run(spark, cfg, args, ctx):

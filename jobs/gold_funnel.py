@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pyspark.sql import functions as F
 
-from jobs.common.gold import DAY, GoldBuild, add_arguments, dates_frame, run_build, shift  # noqa: F401
+from jobs.common.gold import DAY, GoldBuild, add_rebuild_option, dates_frame, run_build, shift
 from schemas.events import EVENTS, SESSIONS
 from schemas.gold import FUNNEL_DAILY
 from transformations.common import conform
@@ -31,6 +31,10 @@ def compute(ctx, dates):
 
 
 BUILD = GoldBuild(FUNNEL_DAILY, (SESSIONS, EVENTS), touched, compute)
+
+
+def add_arguments(parser):
+    add_rebuild_option(parser)
 
 
 def run(spark, cfg, args, ctx):

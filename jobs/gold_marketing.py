@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pyspark.sql import functions as F
 
-from jobs.common.gold import GoldBuild, add_arguments, dates_frame, run_build  # noqa: F401 (add_arguments)
+from jobs.common.gold import GoldBuild, add_rebuild_option, dates_frame, run_build
 from jobs.common.gold_changes import paid_dates_of_changed_customers, payment_dates
 from schemas.gold import CUSTOMERS, MARKETING_DAILY
 from schemas.marketing import AD_SPEND
@@ -36,6 +36,10 @@ def compute(ctx, dates):
 
 BUILD = GoldBuild(MARKETING_DAILY, (AD_SPEND, FACT_PAYMENTS, FACT_ORDERS, CUSTOMERS), touched, compute,
                   optional=(AD_SPEND,))
+
+
+def add_arguments(parser):
+    add_rebuild_option(parser)
 
 
 def run(spark, cfg, args, ctx):

@@ -5,7 +5,7 @@ recomputed from the compact activity table whenever an input changed, in one com
 """
 from __future__ import annotations
 
-from jobs.common.gold import GoldBuild, add_arguments, run_build  # noqa: F401 (add_arguments)
+from jobs.common.gold import GoldBuild, add_rebuild_option, run_build
 from schemas.gold import RETENTION_COHORTS, USER_ACTIVITY
 from schemas.oltp import DIM_USERS
 from transformations.common import conform
@@ -23,6 +23,10 @@ def compute(ctx, dates):
 
 BUILD = GoldBuild(RETENTION_COHORTS, (USER_ACTIVITY, DIM_USERS), touched=lambda ctx, changed: set(),
                   compute=compute, date_column=None)
+
+
+def add_arguments(parser):
+    add_rebuild_option(parser)
 
 
 def run(spark, cfg, args, ctx):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pyspark.sql import functions as F
 
-from jobs.common.gold import DAY, GoldBuild, add_arguments, run_build, shift  # noqa: F401 (add_arguments)
+from jobs.common.gold import DAY, GoldBuild, add_rebuild_option, run_build, shift
 from schemas.events import EVENTS, SESSIONS
 from schemas.gold import USER_ACTIVITY
 from transformations.common import conform
@@ -31,6 +31,10 @@ def compute(ctx, dates):
 
 
 BUILD = GoldBuild(USER_ACTIVITY, (EVENTS, SESSIONS), touched, compute, date_column="activity_date")
+
+
+def add_arguments(parser):
+    add_rebuild_option(parser)
 
 
 def run(spark, cfg, args, ctx):

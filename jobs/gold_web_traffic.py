@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pyspark.sql import functions as F
 
-from jobs.common.gold import GoldBuild, add_arguments, dates_frame, run_build  # noqa: F401 (add_arguments)
+from jobs.common.gold import GoldBuild, add_rebuild_option, dates_frame, run_build
 from schemas.gold import WEB_TRAFFIC_DAILY
 from schemas.web import PAGE_VIEWS
 from transformations.common import conform
@@ -23,6 +23,10 @@ def compute(ctx, dates):
 
 
 BUILD = GoldBuild(WEB_TRAFFIC_DAILY, (PAGE_VIEWS,), touched, compute)
+
+
+def add_arguments(parser):
+    add_rebuild_option(parser)
 
 
 def run(spark, cfg, args, ctx):

@@ -12,7 +12,7 @@ run resumes, because every step only does the work its inputs still need.
 from __future__ import annotations
 
 from jobs.common.cli import Outcome, execute, load_job
-from jobs.common.gold import add_arguments  # noqa: F401 (--rebuild)
+from jobs.common.gold import add_rebuild_option
 from jobs.common.io import InputError
 from jobs.common.report import format_table, headline_kpis, print_block, table_inventory
 from jobs.common.runs import RunStats
@@ -47,6 +47,10 @@ STEPS = tuple(DEPENDS)
 
 class PipelineError(InputError):
     """A step failed; the steps that depend on it did not run."""
+
+
+def add_arguments(parser):
+    add_rebuild_option(parser)
 
 
 def run(spark, cfg, args, ctx):

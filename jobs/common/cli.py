@@ -100,6 +100,8 @@ def resolve_dates(args: argparse.Namespace, required: bool) -> tuple[dt.date | N
         raise UsageError(f"--start {start} is after --end {end}")
     if required and not start:
         raise UsageError("this job needs --date D or --start D1 --end D2")
+    if getattr(args, "rebuild", False) and not start:
+        raise UsageError("--rebuild needs the dates to rebuild: --date D or --start D1 --end D2")
     return start, end
 
 

@@ -95,11 +95,6 @@ class BuildContext:
         return found
 
 
-def business_date(column) -> Callable[[str], "F.Column"]:
-    """A function of the zone giving the business date of a UTC timestamp column."""
-    return lambda zone: F.to_date(F.from_utc_timestamp(F.col(column), zone))
-
-
 def calendar(spark: SparkSession, cfg: JobConfig, versions: Versions) -> tuple[dt.date, dt.date] | None:
     """The first and last business dates of behaviour data (events and access logs)."""
     dates = []
@@ -212,8 +207,8 @@ def shift(dates: Iterable[dt.date], before: int = 0, after: int = 0) -> set[dt.d
     return {d + dt.timedelta(days=n) for d in dates for n in range(-before, after + 1)}
 
 
-def add_arguments(parser) -> None:
-    """The options every gold job shares (with --date/--start/--end)."""
+def add_rebuild_option(parser) -> None:
+    """--rebuild, which every gold job and the pipeline take (with --date/--start/--end)."""
     parser.add_argument("--rebuild", action="store_true",
                         help="recompute the dates of --date or --start/--end even if their inputs did not "
                              "change (e.g. after a fix to the code); without it, only changed and missing "

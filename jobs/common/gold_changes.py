@@ -1,40 +1,78 @@
-"""Which business dates a change to the production facts or to gold.customers touches.
+"""Which business dates a change to the production facts, dim_users or gold.customers touches.
 
-Change feeds carry both images of an updated row, so a payment moved from one date to
-another touches both."""
+The change feed names the keys that changed; the values that matter (a payment's capture
+and refund dates, an order's total and user, a user's signup date, a customer's first
+order and channel) are compared between the version last consumed and the current one
+(Delta time travel), and only dates whose value really changed are touched. So the daily
+status changes of open orders, or a user's new email, rebuild nothing; a payment moved
+from one date to another touches both."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from jobs.common.gold import BuildContext, Changes
+from jobs.common.io import read_table
 from schemas.gold import CUSTOMERS
-from schemas.oltp import FACT_ORDERS, FACT_PAYMENTS
+from schemas.oltp import DIM_USERS, FACT_ORDERS, FACT_PAYMENTS
+from schemas.spec import TableSpec
 from transformations.gold.common import business_date
 from transformations.gold.revenue import captured_orders
 
+Values = Callable[[DataFrame], DataFrame]  # table rows -> (key, value) rows
+
+
+def differing(ctx: BuildContext, changed: Changes, spec: TableSpec, key: str, values: Values) -> DataFrame | None:
+    """(key, value) rows present before or after the change but not both, for the keys the
+    change feed names; None if the table did not change."""
+    feed = ctx.changes(spec, changed)
+    if feed is None:
+        return None
+    keys = feed.select(key).distinct()
+    before = values(read_table(ctx.spark, ctx.cfg, spec, version=changed[spec.full_name][0]).join(keys, key))
+    after = values(ctx.read(spec).join(keys, key))
+    return before.exceptAll(after).union(after.exceptAll(before))
+
 
 def payment_dates(ctx: BuildContext, changed: Changes) -> set[dt.date]:
-    """Capture and refund dates of changed payments, and of the payments of changed orders."""
-    payments = ctx.changes(FACT_PAYMENTS, changed)
-    orders = ctx.changes(FACT_ORDERS, changed)
+    """Capture and refund dates that changed, and those of payments whose order's total or
+    user changed."""
+    def dates(payments: DataFrame) -> DataFrame:
+        return (payments.select("payment_id", business_date("paid_at", ctx.zone).alias("v"))
+                .union(payments.select("payment_id", business_date("refunded_at", ctx.zone).alias("v"))))
+
+    touched = ctx.dates(differing(ctx, changed, FACT_PAYMENTS, "payment_id", dates), "v")
+    orders = differing(ctx, changed, FACT_ORDERS, "order_id",
+                       lambda rows: rows.select("order_id", F.struct("user_id", "total_amount").alias("v")))
     if orders is not None:
         of_orders = ctx.read(FACT_PAYMENTS).join(orders.select("order_id").distinct(), "order_id")
-        payments = of_orders if payments is None else payments.select(*of_orders.columns).union(of_orders)
-    return ctx.dates(payments, business_date("paid_at", ctx.zone), business_date("refunded_at", ctx.zone))
+        touched |= ctx.dates(of_orders, business_date("paid_at", ctx.zone), business_date("refunded_at", ctx.zone))
+    return touched
+
+
+def signup_dates(ctx: BuildContext, changed: Changes) -> set[dt.date]:
+    """Signup dates that gained or lost a user."""
+    def signups(users: DataFrame) -> DataFrame:
+        return users.groupBy("user_id").agg(business_date(F.min("created_at"), ctx.zone).alias("v"))
+
+    return ctx.dates(differing(ctx, changed, DIM_USERS, "user_id", signups), "v")
 
 
 def first_paid_dates(ctx: BuildContext, changed: Changes) -> set[dt.date]:
-    """Dates a changed customer's first captured order was (or now is) on."""
-    return ctx.dates(ctx.changes(CUSTOMERS, changed), business_date("first_paid_ts", ctx.zone))
+    """Dates a customer's first captured order was, or now is, on (where that changed)."""
+    return ctx.dates(differing(ctx, changed, CUSTOMERS, "user_id",
+                               lambda rows: rows.select("user_id", business_date("first_paid_ts", ctx.zone)
+                                                        .alias("v"))), "v")
 
 
 def paid_dates_of_changed_customers(ctx: BuildContext, changed: Changes) -> set[dt.date]:
     """Every capture date of a customer whose channel or first order changed."""
-    customers = ctx.changes(CUSTOMERS, changed)
+    customers = differing(ctx, changed, CUSTOMERS, "user_id",
+                          lambda rows: rows.select("user_id", F.struct("channel", "first_paid_ts").alias("v")))
     if customers is None:
         return set()
     captured = captured_orders(ctx.read(FACT_PAYMENTS), ctx.read(FACT_ORDERS), ctx.zone)
-    return ctx.dates(captured.join(customers.select("user_id").distinct(), "user_id"), F.col("paid_date")) \
-        | first_paid_dates(ctx, changed)
+    return ctx.dates(captured.join(customers.select("user_id").distinct(), "user_id"), F.col("paid_date"))

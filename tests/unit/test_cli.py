@@ -62,3 +62,9 @@ def test_start_after_end_is_rejected():
     result = run_cli("pipeline", "--start", "2024-03-05", "--end", "2024-03-01")
     assert result.returncode == 2
     assert "--start 2024-03-05 is after --end 2024-03-01" in result.stderr
+
+
+def test_rebuild_without_dates_is_rejected_before_anything_runs():
+    result = run_cli("gold_daily_kpis", "--rebuild")
+    assert result.returncode == 2
+    assert "--rebuild needs the dates to rebuild" in result.stderr
