@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from pathlib import Path
-from urllib.parse import unquote
 
 from pyspark.sql import functions as F
 
 from jobs.common.ingest import landing_dir, require_directory
-from jobs.common.io import read_table, replace_where, table_exists
+from jobs.common.io import partitions, replace_where, table_exists
 from jobs.common.runs import RunStats
 from jobs.common.sources import load_sources
 from schemas.oltp import OLTP_SNAPSHOTS
@@ -27,7 +25,6 @@ SUMMARY = "landing/oltp/<table>/<date>/ dumps -> bronze.oltp_snapshots (new snap
 DATES = "optional"
 SOURCE = "oltp"
 log = logging.getLogger(__name__)
-PARTITION = re.compile(r"/source_table=([^/]+)/snapshot_date=(\d{4}-\d{2}-\d{2})/")
 
 
 def check_inputs(cfg, args) -> None:
@@ -50,12 +47,7 @@ def ingested_snapshots(spark, cfg) -> set[tuple[str, dt.date]]:
     partition folders), without reading any data file."""
     if not table_exists(spark, cfg, OLTP_SNAPSHOTS):
         return set()
-    pairs = set()
-    for path in read_table(spark, cfg, OLTP_SNAPSHOTS).inputFiles():
-        found = PARTITION.search(unquote(path))
-        if found:
-            pairs.add((found.group(1), dt.date.fromisoformat(found.group(2))))
-    return pairs
+    return {(table, dt.date.fromisoformat(day)) for table, day in partitions(spark, cfg, OLTP_SNAPSHOTS)}
 
 
 def run(spark, cfg, args, ctx):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pyspark.sql import functions as F
 
 from jobs.common.config import experiment_splits
-from jobs.common.gold import GoldBuild, add_rebuild_option, run_build, shift
+from jobs.common.gold import GoldBuild, add_rebuild_option, date_range, run_build
 from schemas.events import EVENTS
 from schemas.gold import EXPERIMENT_RESULTS
 from transformations.gold.experiments import cumulative_results, daily_counts, first_exposures
@@ -21,7 +21,7 @@ def touched(ctx, changed):
     events = ctx.dates(ctx.changes(EVENTS, changed), "event_date")
     if not events:
         return set()
-    return shift([min(events)], after=(ctx.calendar[1] - min(events)).days)
+    return set(date_range(min(events), ctx.calendar[1]))
 
 
 def compute(ctx, dates):

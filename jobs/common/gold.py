@@ -30,7 +30,7 @@ from pyspark.sql import functions as F
 
 from jobs.common.config import JobConfig
 from jobs.common.io import (Commit, InputError, append, changed_rows, current_version, overwrite,
-                            partition_values, read_table, replace_where, table_exists)
+                            partitions, read_table, replace_where, table_exists)
 from jobs.common.ledger import consumed_versions, record_builds
 from jobs.common.runs import RunContext, RunStats
 from jobs.common.version import code_version
@@ -89,18 +89,18 @@ class BuildContext:
         """Distinct non-null values of date expressions over `df` (None: no dates)."""
         if df is None:
             return set()
-        found = set()
-        for column in columns:
-            found |= {row[0] for row in df.select(column).distinct().collect() if row[0] is not None}
-        return found
+        values = df.select(F.explode(F.array(*columns)).alias("d")).where(F.col("d").isNotNull()).distinct()
+        return {row[0] for row in values.collect()}  # distinct dates: a few hundred at most
 
 
 def calendar(spark: SparkSession, cfg: JobConfig, versions: Versions) -> tuple[dt.date, dt.date] | None:
-    """The first and last business dates of behaviour data (events and access logs)."""
+    """The first and last business dates of behaviour data (events and access logs), at the
+    pinned version where the build reads that table."""
     dates = []
-    for spec, column in ((EVENTS, "event_date"), (PAGE_VIEWS, "request_date")):
-        if spec.full_name in versions:
-            dates += partition_values(spark, cfg, spec, column, versions[spec.full_name])
+    for spec in (EVENTS, PAGE_VIEWS):  # each partitioned by its business date alone
+        version = versions[spec.full_name] if spec.full_name in versions else current_version(spark, cfg, spec)
+        if version is not None:
+            dates += [values[0] for values in partitions(spark, cfg, spec, version)]
     if not dates:
         return None
     return dt.date.fromisoformat(min(dates)), dt.date.fromisoformat(max(dates))
@@ -114,7 +114,7 @@ def run_build(spark: SparkSession, cfg: JobConfig, args, ctx: RunContext, build:
     consumed = {name: previously.get(name) for name in versions}
     changed: Changes = {name: (consumed[name], version) for name, version in versions.items()
                         if consumed[name] != version}
-    window = calendar(spark, cfg, {**_calendar_versions(spark, cfg), **versions})  # pinned where read
+    window = calendar(spark, cfg, versions)
     if window is None:
         log.info("%s: no events or access logs yet, nothing to build", target.full_name)
         return stats
@@ -130,11 +130,11 @@ def run_build(spark: SparkSession, cfg: JobConfig, args, ctx: RunContext, build:
         return stats
 
     gaps = _unbuilt_dates(spark, cfg, target, window)
-    first_build = any(consumed.get(spec.full_name) is None for spec in build.inputs if spec.full_name in versions)
+    first_build = any(version is None for version in consumed.values())
     if not changed and not gaps and not rebuild:
         log.info("%s is up to date with its inputs", target.full_name)
         return stats
-    touched = set(_all_dates(window)) if first_build else (build.touched(bctx, changed) if changed else set())
+    touched = set(date_range(*window)) if first_build else (build.touched(bctx, changed) if changed else set())
     dates = sorted(d for d in touched | gaps | rebuild if window[0] <= d <= window[1])
     if not dates:
         _record(spark, cfg, ctx, build, versions, [], None, window)
@@ -161,21 +161,15 @@ def _input_versions(spark: SparkSession, cfg: JobConfig, build: GoldBuild) -> Ve
     return versions
 
 
-def _calendar_versions(spark: SparkSession, cfg: JobConfig) -> Versions:
-    return {spec.full_name: v for spec in (EVENTS, PAGE_VIEWS) if (v := current_version(spark, cfg, spec)) is not None}
-
-
-def _all_dates(window: tuple[dt.date, dt.date]) -> Iterable[dt.date]:
-    day = window[0]
-    while day <= window[1]:
-        yield day
-        day += DAY
+def date_range(first: dt.date, last: dt.date) -> list[dt.date]:
+    """Every date from first to last, both included."""
+    return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 def _requested(args, window) -> set[dt.date]:
     if not getattr(args, "rebuild", False) or not args.start:
         return set()
-    return {d for d in _all_dates((args.start, args.end))}
+    return {d for d in date_range(args.start, args.end)}
 
 
 def _unbuilt_dates(spark: SparkSession, cfg: JobConfig, target: TableSpec, window) -> set[dt.date]:
@@ -183,7 +177,7 @@ def _unbuilt_dates(spark: SparkSession, cfg: JobConfig, target: TableSpec, windo
     if table_exists(spark, cfg, GOLD_BUILDS):
         built = {row[0] for row in read_table(spark, cfg, GOLD_BUILDS)
                  .where(F.col("table") == target.full_name).select("business_date").distinct().collect()}
-    return {d for d in _all_dates(window) if d not in built}
+    return {d for d in date_range(*window) if d not in built}
 
 
 def _record(spark, cfg, ctx, build: GoldBuild, versions: Versions, dates: list, commit: Commit | None,

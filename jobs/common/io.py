@@ -195,16 +195,16 @@ def changed_rows(spark: SparkSession, cfg: JobConfig, spec: TableSpec, after_ver
             .load(table_path(cfg, spec)))
 
 
-def partition_values(spark: SparkSession, cfg: JobConfig, spec: TableSpec, column: str,
-                     version: int | None = None) -> list[str]:
-    """The distinct values of a partition column, from the Delta log's file list alone."""
-    pattern = re.compile(rf"/{re.escape(column)}=([^/]+)/")
-    values = set()
+def partitions(spark: SparkSession, cfg: JobConfig, spec: TableSpec, version: int | None = None) -> set[tuple]:
+    """The distinct tuples of partition values (in spec.partition_by order, as text) of the
+    table's data files, from the Delta log's file list alone: no data file is read."""
+    pattern = re.compile("".join(rf"/{re.escape(column)}=([^/]+)" for column in spec.partition_by) + "/")
+    found = set()
     for path in read_table(spark, cfg, spec, version).inputFiles():
-        found = pattern.search(unquote(path))
-        if found:
-            values.add(found.group(1))
-    return sorted(values)
+        match = pattern.search(unquote(path))
+        if match:
+            found.add(match.groups())
+    return found
 
 
 def last_commit(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> Commit:

@@ -9,6 +9,7 @@ from pyspark.sql import SparkSession
 
 from jobs.common.config import JobConfig
 from jobs.common.io import register, table_path
+from schemas.gold import DAILY_KPIS
 from schemas.spec import TableSpec
 
 
@@ -61,8 +62,6 @@ HEADLINE_DAYS = 5
 
 def headline_kpis(spark: SparkSession, cfg: JobConfig, days: int = HEADLINE_DAYS) -> None:
     """Print the last days of gold.daily_kpis, the numbers a dashboard would show first."""
-    from schemas.gold import DAILY_KPIS  # gold is optional for callers of this module
-
     path = table_path(cfg, DAILY_KPIS)
     if not DeltaTable.isDeltaTable(spark, path):
         return

@@ -10,11 +10,14 @@ def business_date(ts: str | Column, zone: str) -> Column:
     return F.to_date(F.from_utc_timestamp(ts, zone))
 
 
+def _column(column: str | Column) -> Column:
+    return F.col(column) if isinstance(column, str) else column
+
+
 def ratio(numerator: str | Column, denominator: str | Column) -> Column:
     """numerator / denominator as a double; null when the denominator is zero or null."""
-    num, den = F.col(numerator) if isinstance(numerator, str) else numerator, \
-        F.col(denominator) if isinstance(denominator, str) else denominator
-    return F.when(den != 0, num.cast("double") / den.cast("double"))
+    den = _column(denominator)
+    return F.when(den != 0, _column(numerator).cast("double") / den.cast("double"))
 
 
 def zero(column: str, kind: str = "bigint") -> Column:
