@@ -15,6 +15,7 @@ written.
 """
 from __future__ import annotations
 
+import functools
 import logging
 
 from pyspark import StorageLevel
@@ -144,13 +145,15 @@ def build_dimension(snapshots: DataFrame, source: SourceTable, key_frame: DataFr
 
 
 def write_quarantine(typed: dict[str, DataFrame], cfg, ctx, stats: RunStats) -> None:
-    for table, rows in typed.items():
-        rejected = rows.where(F.col("reject_reason").isNotNull()).withColumnRenamed("raw", "value")
-        counts = {r["reject_reason"]: r["count"] for r in rejected.groupBy("reject_reason").count().collect()}
-        if not counts:
-            continue
-        quarantine = to_quarantine(rejected, f"oltp/{table}", ctx.run_id, ctx.started_ts)
-        stats.add(merge_into(quarantine, cfg, QUARANTINE, insert_only=True,
-                             target_filter=f"t.source = 'oltp/{table}'"))
-        for reason, n in counts.items():
-            stats.rows_quarantined[reason] = stats.rows_quarantined.get(reason, 0) + n
+    """Every table's rejected rows in one MERGE (one commit, one count), not one per table."""
+    rejected = [to_quarantine(rows.where(F.col("reject_reason").isNotNull()).withColumnRenamed("raw", "value"),
+                              f"oltp/{table}", ctx.run_id, ctx.started_ts)
+                for table, rows in typed.items()]
+    quarantine = functools.reduce(DataFrame.unionByName, rejected)
+    counts = {r["reason"]: r["count"] for r in quarantine.groupBy("reason").count().collect()}
+    if not counts:
+        return
+    sources = ", ".join(f"'oltp/{table}'" for table in typed)
+    stats.add(merge_into(quarantine, cfg, QUARANTINE, insert_only=True, target_filter=f"t.source IN ({sources})"))
+    for reason, n in counts.items():
+        stats.rows_quarantined[reason] = stats.rows_quarantined.get(reason, 0) + n

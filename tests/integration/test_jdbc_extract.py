@@ -13,7 +13,7 @@ from jobs.common.io import current_version, read_table
 from schemas.oltp import DIM_PRODUCTS, DIM_USERS, FACT_ORDER_ITEMS, FACT_ORDERS, FACT_PAYMENTS, OLTP_SNAPSHOTS
 from tests.conftest import test_config
 from tests.dbservers import connect
-from tests.integration.world_helpers import SMALL, generate_world, run_jobs
+from tests.integration.world_helpers import SMALL, run_jobs
 from world.dbload import load_as_of
 from world.simulate import simulate
 
@@ -31,11 +31,9 @@ def extract(spark, cfg, day):
 
 
 @pytest.fixture(scope="module")
-def dump_path(spark, tmp_path_factory):
-    cfg = test_config(tmp_path_factory.mktemp("dump_path"))
-    generate_world(cfg)
-    run_jobs(spark, cfg, "bronze_oltp", "silver_oltp")
-    return cfg
+def dump_path(clean_run):
+    """The small world's dumps through bronze_oltp and silver_oltp: the session's clean run."""
+    return clean_run
 
 
 @pytest.mark.parametrize("kind", ["postgresql", "mariadb"])

@@ -30,11 +30,9 @@ def ingest(spark, cfg, start=None, end=None):
 
 
 @pytest.fixture(scope="module")
-def in_order(spark, tmp_path_factory):
-    cfg = test_config(tmp_path_factory.mktemp("oltp_in_order"))
-    generate_world(cfg)
-    run_jobs(spark, cfg, "bronze_oltp", "silver_oltp")
-    return cfg
+def in_order(clean_run):
+    """The small world's dumps taken in order, once, by the session's clean pipeline run."""
+    return clean_run
 
 
 @pytest.fixture(scope="module")
