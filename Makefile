@@ -10,15 +10,19 @@ PY := $(VENV)/bin/python
 JARS := .jars
 ENV ?= local
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 # A fixed key for local runs and tests only; on a real deployment set it from a secret store.
 export LAKEHOUSE_PSEUDONYM_KEY ?= local-development-key-not-a-secret
 
-.PHONY: help setup db-servers run test test-unit clean clean-data
+.PHONY: help setup db-servers run test test-unit cluster-test history-server bench clean clean-data
 
 help:
 	@echo "make run        set up, generate sample data, run the pipeline in local mode, print what it built"
 	@echo "make test       set up and run all tests"
 	@echo "make test-unit  only the fast unit tests"
+	@echo "make cluster-test  run the pipeline on a Spark standalone cluster started on 127.0.0.1 (also part of make test)"
+	@echo "make bench      the pipeline against DuckDB and PostgreSQL at 1M, 4M, 16M events (BENCH_ARGS=\"--sizes 1M,4M\")"
+	@echo "make history-server  Spark's history server over data/spark-events on http://127.0.0.1:18080"
 	@echo "make setup      create .venv from requirements.txt and fetch the pinned jars into .jars/"
 	@echo "make db-servers install the PostgreSQL and MariaDB servers the JDBC tests start (Debian packages)"
 	@echo "make clean-data remove generated data and warehouse under data/"
@@ -48,6 +52,18 @@ test: setup db-servers
 
 test-unit: setup
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+cluster-test: setup
+	$(PY) -m pytest -m cluster $(PYTEST_ARGS)
+
+bench: setup db-servers
+	$(PY) -m bench.run $(BENCH_ARGS)
+
+# Every run writes its event log to paths.event_log; this serves them until Ctrl-C.
+history-server: setup
+	mkdir -p data/spark-events
+	SPARK_HISTORY_OPTS="-Dspark.history.fs.logDirectory=file:$(CURDIR)/data/spark-events -Dspark.history.ui.port=18080" \
+	  $(VENV)/lib/python3*/site-packages/pyspark/bin/spark-class org.apache.spark.deploy.history.HistoryServer
 
 clean-data:
 	rm -rf data

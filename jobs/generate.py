@@ -15,7 +15,9 @@ from pathlib import Path
 
 from jobs.common.cli import parse_date
 from jobs.common.config import resolve_path
+from jobs.common.session import build_session
 from world.model import Params
+from world.shards import generate_sharded
 from world.writer import generate
 
 SUMMARY = "write the sample world (landing files + true KPIs) for a seed, start date, days and scale"
@@ -34,6 +36,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--dump-format", choices=("csv", "parquet", "both"), default="csv",
                         help="format of the nightly OLTP dumps (default: csv)")
     parser.add_argument("--force", action="store_true", help="replace a different world already in landing")
+    parser.add_argument("--shards", type=int, default=1,
+                        help="split the users into this many independent shards generated in parallel as "
+                             "Spark tasks, for benchmark-sized worlds (default: 1, no Spark); landing must "
+                             "be empty, and the truth is kept per shard (see world/shards.py)")
 
 
 def params_from(cfg, args) -> Params:
@@ -54,8 +60,19 @@ def run(spark, cfg, args, ctx):
     landing, truth_dir = Path(resolve_path(cfg.paths.landing)), Path(resolve_path(cfg.paths.truth))
     began = time.monotonic()
     log.info("generating world %s into %s", params, landing)
-    manifest = generate(params, landing, truth_dir, formats, force=args.force)
+    if args.shards > 1:
+        manifest = generate_in_parallel(cfg, params, args.shards, landing, truth_dir, formats)
+    else:
+        manifest = generate(params, landing, truth_dir, formats, force=args.force)
     counts = manifest["counts"]
     log.info("world ready in %.1fs: %s clean events, %s orders, %s users, %s bad records, %s files (truth in %s)",
              time.monotonic() - began, counts["clean_events"], counts["orders"], counts["users"],
              counts["bad_records"], counts["files"], truth_dir)
+
+
+def generate_in_parallel(cfg, params, shards, landing, truth_dir, formats) -> dict:
+    spark = build_session("generate", cfg)
+    try:
+        return generate_sharded(params, shards, landing, truth_dir, formats, spark)
+    finally:
+        spark.stop()

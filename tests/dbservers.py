@@ -67,9 +67,10 @@ def _wait_for(port: int, what: str, seconds: float = 60) -> None:
 
 
 @contextlib.contextmanager
-def postgres():
+def postgres(settings: dict[str, str] | None = None):
     """PostgreSQL refuses to run as root, so as root the cluster belongs to user postgres, in
-    a directory of its own (pytest's temporary directories are private to root)."""
+    a directory of its own (pytest's temporary directories are private to root). `settings`
+    are extra server settings (name: value)."""
     if not (PG_BIN / "initdb").exists():
         raise RuntimeError("PostgreSQL 15 server is not installed: run `make db-servers`")
     owner = "postgres" if os.geteuid() == 0 else None
@@ -84,6 +85,7 @@ def postgres():
           "--auth=scram-sha-256", "-E", "UTF8", "--locale=C"], user=owner)
     port = free_port()
     options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+    options += "".join(f" -c {name}={value}" for name, value in (settings or {}).items())
     _run([str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "pg.log"), "-w", "start"],
          user=owner)
     try:

@@ -19,6 +19,8 @@ class Params:
     products: int
     dirt_rate: float
     visitors_per_user: float = 0.8
+    first_user_id: int = 1             # a shard of a bigger world numbers its users from here
+    catalog_seed: int | None = None    # products and ad spend from this seed (default: seed), shared by shards
 
     @property
     def start_ms(self) -> int:

@@ -22,10 +22,15 @@ def rng_for(params: Params, kind: str, key: int) -> random.Random:
     return random.Random(f"{params.seed}:{kind}:{key}")
 
 
+def catalog_rng(params: Params, kind: str, key: int) -> random.Random:
+    """For what all shards of one world share: the catalogue and the ad spend."""
+    return random.Random(f"{params.seed if params.catalog_seed is None else params.catalog_seed}:{kind}:{key}")
+
+
 def simulate(params: Params) -> World:
     products = make_products(params)
     users, orders, events = [], [], []
-    for user_id in range(1, params.users + 1):
+    for user_id in range(params.first_user_id, params.first_user_id + params.users):
         user, user_orders, user_events = simulate_user(params, user_id, products)
         users.append(user)
         orders.extend(user_orders)
@@ -39,7 +44,7 @@ def simulate(params: Params) -> World:
 def make_products(params: Params) -> list[Product]:
     products = []
     for product_id in range(1, params.products + 1):
-        rng = rng_for(params, "product", product_id)
+        rng = catalog_rng(params, "product", product_id)
         name = f"{rng.choice(catalog.ADJECTIVES)} {rng.choice(catalog.NOUNS)}"
         if rng.random() < 0.15:  # names a CSV writer must quote
             name = rng.choice((f'{name}, 2-pack', f'{name} "Limited"', f"{name}\nGift edition"))
@@ -60,7 +65,7 @@ def make_ad_spend(params: Params) -> list[AdSpend]:
         for index, (source, _medium, campaign, _share, base) in enumerate(catalog.CHANNELS):
             if not base:
                 continue
-            rng = rng_for(params, f"spend:{index}", day)
+            rng = catalog_rng(params, f"spend:{index}", day)
             cents = int(base * 100 * rng.uniform(0.7, 1.3) * max(1.0, params.users / 3000))
             impressions = int(cents / 100 * rng.uniform(80, 150))
             rows.append(AdSpend(spend_date, source, f"{campaign}_{spend_date:%Y%m}", cents, impressions,

@@ -34,6 +34,9 @@ FORMAT_VERSION = 1
 def manifest_params(params: Params, formats: tuple[str, ...]) -> dict:
     values = dataclasses.asdict(params)
     values["start_date"] = params.start_date.isoformat()
+    for name, default in (("first_user_id", 1), ("catalog_seed", None)):  # a whole world's manifest is unchanged
+        if values[name] == default:
+            del values[name]
     return {"format_version": FORMAT_VERSION, "params": values, "dump_formats": list(formats)}
 
 

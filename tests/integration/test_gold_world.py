@@ -3,7 +3,6 @@ date: in Asia/Seoul built in one backfill, and in UTC delivered a day at a time 
 at a time gives what a backfill gives: test_kill_and_rerun checks the UTC backfill against
 the same truth). A rerun with nothing new writes no gold version."""
 import argparse
-import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -17,25 +16,9 @@ from schemas.ops import GOLD_BUILDS
 from tests.conftest import test_config
 from tests.integration.gold_truth import TRUTH_FILES, mismatches
 from tests.integration.world_helpers import SMALL, generate_world, run_jobs
+from world.delivery import deliver, delivery_days
 
 GOLD = (*HELPERS, *KPI_TABLES)
-
-
-def deliver(source: Path, landing: Path, day: dt.date) -> None:
-    """Copy what the source systems deliver on one day into the landing folder."""
-    name = day.isoformat()
-    for folder in (*source.glob(f"events/{name}"), *source.glob(f"access_logs/{name}"), *source.glob(f"oltp/*/{name}")):
-        shutil.copytree(folder, landing / folder.relative_to(source))
-    for spend in source.glob(f"marketing/ad_spend_{name}.csv"):
-        (landing / "marketing").mkdir(parents=True, exist_ok=True)
-        shutil.copy2(spend, landing / "marketing")
-
-
-def delivery_days(source: Path) -> list[dt.date]:
-    """Every day something is delivered on: the world's days, and the later days that bring
-    only late events."""
-    folders = [*source.glob("events/*"), *source.glob("access_logs/*"), *source.glob("oltp/*/*")]
-    return sorted({dt.date.fromisoformat(p.name) for p in folders})
 
 
 def run_pipeline_steps(spark, cfg, start=None, end=None) -> None:

@@ -45,7 +45,7 @@ def test_load_config_wrong_type_names_key():
 
 
 def test_load_config_unknown_env_lists_known_ones():
-    with pytest.raises(ConfigError, match=r"unknown environment 'prod'.*known: cluster, local, test"):
+    with pytest.raises(ConfigError, match=r"unknown environment 'prod'.*known: bench, cluster, local, test"):
         load_config("prod")
 
 

@@ -1,0 +1,58 @@
+"""The daily KPIs of each engine, in one shape, and the differences between two of them.
+
+The pipeline's come from what it wrote (gold.daily_kpis, gold.funnel_daily, ops.quarantine),
+read with the deltalake package, not with Spark. A date one engine lacks counts as zeros (the
+pipeline's gold calendar has a row for every date, with zeros where nothing happened)."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from bench.kpis import ACTIVITY, FUNNEL
+
+
+class Disagreement(AssertionError):
+    pass
+
+
+def _table(path: Path, columns: list[str]) -> list[dict]:
+    from deltalake import DeltaTable
+    return DeltaTable(str(path)).to_pyarrow_table(columns=columns).to_pylist()
+
+
+def pipeline_kpis(warehouse: Path) -> dict:
+    daily = _table(warehouse / "gold" / "daily_kpis", ["business_date", *ACTIVITY])
+    funnel = _table(warehouse / "gold" / "funnel_daily", ["business_date", *FUNNEL])
+    quarantine = Counter(r["reason"] for r in _table(warehouse / "ops" / "quarantine", ["source", "reason"])
+                         if r["source"] == "events")
+    return {
+        "activity": {str(r["business_date"]): {k: r[k] for k in ACTIVITY} for r in daily},
+        "funnel": {str(r["business_date"]): {k: r[k] for k in FUNNEL} for r in funnel},
+        "quarantine": dict(quarantine),
+    }
+
+
+def reference_kpis(path: Path) -> dict:
+    raw = json.loads(path.read_text())
+    return {
+        "activity": {str(r["business_date"]): {k: r[k] for k in ACTIVITY} for r in raw["activity"]},
+        "funnel": {str(r["business_date"]): {k: r[k] for k in FUNNEL} for r in raw["funnel"]},
+        "quarantine": {r["reason"]: r["lines"] for r in raw["quarantine"]},
+    }
+
+
+def compare(mine: dict, theirs: dict) -> list[str]:
+    """Every (table, date, metric) whose values differ, as readable lines; empty when equal."""
+    problems = []
+    for table, metrics in (("activity", ACTIVITY), ("funnel", FUNNEL)):
+        for date in sorted(set(mine[table]) | set(theirs[table])):
+            a, b = mine[table].get(date, {}), theirs[table].get(date, {})
+            for metric in metrics:
+                if a.get(metric, 0) != b.get(metric, 0):
+                    problems.append(f"{table} {date} {metric}: pipeline {a.get(metric, 0)}, reference {b.get(metric, 0)}")
+    for reason in sorted(set(mine["quarantine"]) | set(theirs["quarantine"])):
+        a, b = mine["quarantine"].get(reason, 0), theirs["quarantine"].get(reason, 0)
+        if a != b:
+            problems.append(f"quarantined event lines, {reason}: pipeline {a}, reference {b}")
+    return problems

@@ -1,0 +1,182 @@
+"""The benchmark: the pipeline against DuckDB and PostgreSQL on the same landing files.
+
+    python -m bench.run                      # 1M, 4M and 16M events (make bench)
+    python -m bench.run --sizes 1M,4M        # any sizes: 500k, 2M, 2500000, ...
+    python -m bench.run --smoke              # a tiny world, every engine, correctness only
+
+For each size it generates a 30-day world (Spark-parallel, world/shards.py), runs the whole
+pipeline from landing to gold in local mode, and runs the reference implementations of the
+core work (parse and type the events, quarantine bad lines, dedupe by event id, sessions,
+daily activity and funnel counts) in DuckDB and in a PostgreSQL 15 server on 127.0.0.1
+(loaded with COPY). Every engine's daily KPIs must be identical, or the run fails. Then the
+incremental case: a 31-day world delivered day by day, one new day after 30 days of history
+against a full rebuild. Results: bench/results/<UTC time>.json and .md, chart.png, and the
+newest JSON also as bench/results/latest.json.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from bench.compare import Disagreement, pipeline_kpis, reference_kpis, compare
+from bench.measure import Measurement, run_measured, server_processes
+from bench.report import write_results
+from jobs.common.config import PROJECT_ROOT
+
+PY = sys.executable
+EVENTS_PER_USER_DAY = 2.46   # measured: the default world (3,000 users, 30 days) has 221,289 clean events
+USERS_PER_SHARD = 4000       # about 300k events a shard: a Spark task's memory stays well under 1 GiB
+START = dt.date(2024, 3, 1)
+SEED = 20240301
+PG_SETTINGS = {"shared_buffers": "2GB", "work_mem": "512MB", "maintenance_work_mem": "1GB",
+               "max_parallel_workers_per_gather": "2", "effective_cache_size": "8GB", "jit": "off"}
+
+
+def parse_size(text: str) -> int:
+    text = text.strip().lower()
+    scale = {"k": 1_000, "m": 1_000_000}.get(text[-1:], 1)
+    return int(float(text[:-1] if scale > 1 else text) * scale)
+
+
+def label(events: int) -> str:
+    return f"{events / 1e6:g}M" if events >= 1_000_000 else f"{events / 1e3:g}k"
+
+
+def world_args(events: int, days: int) -> list[str]:
+    users = max(50, round(events / (EVENTS_PER_USER_DAY * days)))
+    shards = max(1, -(-users // USERS_PER_SHARD))
+    args = ["--seed", str(SEED), "--start-date", START.isoformat(), "--days", str(days), "--users", str(users),
+            "--products", str(max(50, min(5000, users // 20)))]
+    return args + (["--shards", str(shards)] if shards > 1 else [])
+
+
+def job(root: Path, *args: str, env: str = "bench") -> list[str]:
+    paths = [f"paths.{name}={root / name}" for name in ("landing", "warehouse", "checkpoints", "event_log", "truth")]
+    return [PY, "-m", "jobs", "--env", env, *sum((["--conf", p] for p in paths), []), *args]
+
+
+class Bench:
+    def __init__(self, work: Path, out: Path):
+        self.work, self.out = work, out
+        self.env = {**os.environ, "LAKEHOUSE_PSEUDONYM_KEY": os.environ.get("LAKEHOUSE_PSEUDONYM_KEY", "bench-key")}
+
+    def log(self, message: str) -> None:
+        print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+    def measured(self, name: str, command: list[str], servers=()) -> Measurement:
+        result = run_measured(command, self.work / f"{name}.log", cwd=PROJECT_ROOT, env=self.env, servers=servers)
+        self.log(f"{name}: {result.wall_s:.1f} s, peak {result.peak_rss_mb:,.0f} MB")
+        return result
+
+    def generate(self, root: Path, events: int, days: int) -> dict:
+        if not (root / "truth" / "world.json").is_file():
+            self.measured(f"generate-{root.name}", job(root, "generate", *world_args(events, days), env="local"))
+        return json.loads((root / "truth" / "world.json").read_text())["counts"]
+
+    def size(self, events: int, days: int, pg_dsn: str, pg_port: int) -> list[dict]:
+        root = self.work / f"world-{label(events)}-{days}d"
+        counts = self.generate(root, events, days)
+        landing = root / "landing"
+        n = counts["clean_events"]
+        runs = []
+        pipeline = self.measured(f"pipeline-{label(events)}", job(root, "pipeline"))
+        core = core_seconds(root / "warehouse")
+        runs.append({"engine": "pipeline", "events": n, "wall_s": pipeline.wall_s, "core_s": core,
+                     "peak_rss_mb": pipeline.peak_rss_mb})
+        duck_out = root / "duckdb.json"
+        duck = self.measured(f"duckdb-{label(events)}", [PY, "-m", "bench.reference_duckdb", str(landing),
+                                                         str(duck_out)])
+        runs.append({"engine": "duckdb", "events": n, "wall_s": duck.wall_s, "peak_rss_mb": duck.peak_rss_mb})
+        pg_out = root / "postgres.json"
+        pg = self.measured(f"postgres-{label(events)}", [PY, "-m", "bench.reference_postgres", str(landing),
+                                                         str(pg_out), "--dsn", pg_dsn],
+                           servers=server_processes(pg_port))
+        runs.append({"engine": "postgres", "events": n, "wall_s": pg.wall_s, "peak_rss_mb": pg.peak_rss_mb})
+        mine = pipeline_kpis(root / "warehouse")
+        for engine, path in (("duckdb", duck_out), ("postgres", pg_out)):
+            problems = compare(mine, reference_kpis(path))
+            if problems:
+                raise Disagreement(f"{engine} and the pipeline disagree at {label(events)}:\n" + "\n".join(problems[:20]))
+        self.log(f"{label(events)}: the three engines agree on every daily KPI and quarantine count")
+        for run in runs:
+            run["events_per_s"] = round(n / run["wall_s"])
+        return runs
+
+    def incremental(self, events: int) -> dict:
+        """One new day after 30 days of history, against a full rebuild of the same 31 days."""
+        from world.delivery import deliver
+        source = self.work / f"world31-{label(events)}"
+        self.generate(source, events, 31)
+        last = START + dt.timedelta(days=30)
+        full_root, daily_root = self.work / f"full31-{label(events)}", self.work / f"daily31-{label(events)}"
+        for root, days in ((full_root, 31), (daily_root, 30)):
+            for day in range(days):
+                deliver(source / "landing", root / "landing", START + dt.timedelta(days=day))
+        full = self.measured(f"incremental-full-{label(events)}", job(full_root, "pipeline"))
+        history = self.measured(f"incremental-history-{label(events)}", job(daily_root, "pipeline"))
+        deliver(source / "landing", daily_root / "landing", last)
+        one_day = self.measured(f"incremental-one-day-{label(events)}", job(daily_root, "pipeline"))
+        return {"events": events, "full_s": full.wall_s, "history_s": history.wall_s, "one_day_s": one_day.wall_s,
+                "one_day_share": round(one_day.wall_s / full.wall_s, 3)}
+
+
+def core_seconds(warehouse: Path) -> float:
+    """Seconds of the jobs that do the core work (landing -> silver events -> daily KPIs), from ops.job_runs."""
+    from deltalake import DeltaTable
+    core = {"bronze_events", "silver_events", "silver_sessions", "gold_user_activity", "gold_daily_kpis",
+            "gold_funnel"}
+    rows = DeltaTable(str(warehouse / "ops" / "job_runs")).to_pyarrow_table(columns=["job", "duration_ms"]).to_pylist()
+    return round(sum(r["duration_ms"] for r in rows if r["job"] in core) / 1000, 2)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1M,4M,16M", help="event counts to run (default: 1M,4M,16M)")
+    parser.add_argument("--incremental", default="1M",
+                        help="size of the incremental case, or 'none' (default: 1M)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a tiny world (about 10k events over 3 days), no incremental case: checks correctness, not speed")
+    parser.add_argument("--work", type=Path, default=PROJECT_ROOT / "data" / "bench",
+                        help="where worlds and warehouses go (default: data/bench; a world is reused when present)")
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "bench" / "results",
+                        help="where results go (default: bench/results)")
+    args = parser.parse_args(argv)
+    sizes = [10_000] if args.smoke else [parse_size(s) for s in args.sizes.split(",")]
+    incremental = None if args.smoke or args.incremental == "none" else parse_size(args.incremental)
+    args.work.mkdir(parents=True, exist_ok=True)
+    bench = Bench(args.work, args.out)
+
+    from tests.dbservers import postgres
+    began = time.monotonic()
+    runs = []
+    with postgres(PG_SETTINGS) as server:
+        dsn = f"host={server.host} port={server.port} user={server.user} password={server.password} dbname={server.database}"
+        for events in sizes:
+            runs += bench.size(events, 3 if args.smoke else 30, dsn, server.port)
+    result = {"runs": runs, "incremental": bench.incremental(incremental) if incremental else None,
+              "machine": machine(), "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+              "total_s": round(time.monotonic() - began, 1)}
+    paths = write_results(result, args.out)
+    bench.log(f"results: {', '.join(str(p) for p in paths)}")
+    return 0
+
+
+def machine() -> dict:
+    import platform
+    import psutil
+    return {"cores": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version()}
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except Exception as error:  # noqa: BLE001 - one line for the user, the logs have the rest
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(1)

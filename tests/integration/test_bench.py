@@ -1,0 +1,67 @@
+"""The benchmark's correctness check, on the small world the session already built: DuckDB
+and PostgreSQL, each running the core work in SQL over the same landing files, agree with
+the pipeline's gold tables and quarantine on every daily KPI. Timings are never asserted."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.compare import compare, pipeline_kpis, reference_kpis
+from bench.report import write_results
+from jobs.common.config import PROJECT_ROOT
+from tests.integration.world_helpers import truth_csv
+
+pytestmark = pytest.mark.slow
+
+
+def reference(module, landing, out, *extra):
+    result = subprocess.run([sys.executable, "-m", module, str(landing), str(out), *extra], cwd=PROJECT_ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return reference_kpis(out)
+
+
+def test_duckdb_postgres_and_the_pipeline_agree_on_the_small_world(clean_run, db_servers, tmp_path):
+    landing, warehouse = Path(clean_run.paths.landing), Path(clean_run.paths.warehouse)
+    pg = db_servers["postgresql"]
+    dsn = f"host={pg.host} port={pg.port} user={pg.user} password={pg.password} dbname={pg.database}"
+    duckdb = reference("bench.reference_duckdb", landing, tmp_path / "duckdb.json")
+    postgres = reference("bench.reference_postgres", landing, tmp_path / "postgres.json", "--dsn", dsn)
+    mine = pipeline_kpis(warehouse)
+
+    assert compare(mine, duckdb) == []
+    assert compare(mine, postgres) == []
+    truth = {r["business_date"]: r for r in truth_csv(clean_run, "UTC/daily_kpis.csv")}
+    assert {d: (v["dau"], v["buyers"]) for d, v in duckdb["activity"].items()} == \
+        {d: (int(r["dau"]), int(r["buyers"])) for d, r in truth.items()}
+    assert sum(duckdb["quarantine"].values()) > 0
+
+
+def test_a_difference_between_engines_is_reported():
+    mine = {"activity": {"2024-03-01": {"dau": 3, "visitors": 4, "buyers": 1}}, "funnel": {},
+            "quarantine": {"malformed_json": 2}}
+    theirs = json.loads(json.dumps(mine))
+    theirs["activity"]["2024-03-01"]["dau"] = 2
+    theirs["funnel"]["2024-03-02"] = {"sessions": 1}
+    assert compare(mine, theirs) == ["activity 2024-03-01 dau: pipeline 3, reference 2",
+                                     "funnel 2024-03-02 sessions: pipeline 0, reference 1"]
+
+
+def test_results_are_written_in_the_documented_shape(tmp_path):
+    runs = [{"engine": "pipeline", "events": 1000, "wall_s": 50.0, "core_s": 20.0, "peak_rss_mb": 900.0,
+             "events_per_s": 20},
+            {"engine": "duckdb", "events": 1000, "wall_s": 1.0, "peak_rss_mb": 100.0, "events_per_s": 1000},
+            {"engine": "postgres", "events": 1000, "wall_s": 5.0, "peak_rss_mb": 200.0, "events_per_s": 200}]
+    result = {"runs": runs, "incremental": {"events": 1000, "full_s": 60.0, "history_s": 55.0, "one_day_s": 30.0,
+                                            "one_day_share": 0.5},
+              "machine": {"cores": 2}, "started": "2026-11-25T03:00:00+00:00", "total_s": 1.0}
+    paths = write_results(result, tmp_path)
+    latest = json.loads((tmp_path / "latest.json").read_text())
+    assert {r["engine"] for r in latest["runs"]} == {"pipeline", "duckdb", "postgres"}
+    assert all({"engine", "events", "wall_s", "peak_rss_mb"} <= set(r) for r in latest["runs"])
+    assert latest["incremental"]["full_s"] == 60.0 and latest["incremental"]["one_day_s"] == 30.0
+    assert latest["ratios"] == [{"events": 1000, "pipeline_over_duckdb": 50.0, "core_over_duckdb": 20.0,
+                                 "pipeline_over_postgres": 10.0, "core_over_postgres": 4.0}]
+    assert all(p.exists() for p in paths) and (tmp_path / "chart.png").read_bytes()[:4] == b"\x89PNG"
