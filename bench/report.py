@@ -74,9 +74,11 @@ def write_results(result: dict, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     stamp = result["started"].replace(":", "").replace("-", "")[:15]
     text = json.dumps(result, indent=1) + "\n"
-    paths = [out / f"{stamp}.json", out / "latest.json", out / f"{stamp}.md", out / "chart.png"]
+    table = markdown(result)
+    paths = [out / f"{stamp}.json", out / "latest.json", out / f"{stamp}.md", out / "latest.md", out / "chart.png"]
     paths[0].write_text(text)
     paths[1].write_text(text)
-    paths[2].write_text(markdown(result))
-    chart(result, paths[3])
+    paths[2].write_text(table)
+    paths[3].write_text(table)
+    chart(result, paths[4])
     return paths

@@ -19,6 +19,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -84,10 +85,13 @@ class Bench:
         landing = root / "landing"
         n = counts["clean_events"]
         runs = []
+        for built in ("warehouse", "checkpoints"):  # the world is reused, what was built from it is not
+            shutil.rmtree(root / built, ignore_errors=True)
         pipeline = self.measured(f"pipeline-{label(events)}", job(root, "pipeline"))
-        core = core_seconds(root / "warehouse")
-        runs.append({"engine": "pipeline", "events": n, "wall_s": pipeline.wall_s, "core_s": core,
-                     "peak_rss_mb": pipeline.peak_rss_mb})
+        jobs = job_seconds(root / "warehouse")
+        runs.append({"engine": "pipeline", "events": n, "wall_s": pipeline.wall_s,
+                     "core_s": round(sum(jobs.get(j, 0) for j in CORE_JOBS), 2), "peak_rss_mb": pipeline.peak_rss_mb,
+                     "jobs_s": jobs})
         duck_out = root / "duckdb.json"
         duck = self.measured(f"duckdb-{label(events)}", [PY, "-m", "bench.reference_duckdb", str(landing),
                                                          str(duck_out)])
@@ -114,6 +118,8 @@ class Bench:
         self.generate(source, events, 31)
         last = START + dt.timedelta(days=30)
         full_root, daily_root = self.work / f"full31-{label(events)}", self.work / f"daily31-{label(events)}"
+        for root in (full_root, daily_root):
+            shutil.rmtree(root, ignore_errors=True)
         for root, days in ((full_root, 31), (daily_root, 30)):
             for day in range(days):
                 deliver(source / "landing", root / "landing", START + dt.timedelta(days=day))
@@ -125,13 +131,14 @@ class Bench:
                 "one_day_share": round(one_day.wall_s / full.wall_s, 3)}
 
 
-def core_seconds(warehouse: Path) -> float:
-    """Seconds of the jobs that do the core work (landing -> silver events -> daily KPIs), from ops.job_runs."""
+CORE_JOBS = ("bronze_events", "silver_events", "silver_sessions", "gold_user_activity", "gold_daily_kpis", "gold_funnel")
+
+
+def job_seconds(warehouse: Path) -> dict[str, float]:
+    """Seconds per job of the pipeline run, from ops.job_runs: where the time went."""
     from deltalake import DeltaTable
-    core = {"bronze_events", "silver_events", "silver_sessions", "gold_user_activity", "gold_daily_kpis",
-            "gold_funnel"}
     rows = DeltaTable(str(warehouse / "ops" / "job_runs")).to_pyarrow_table(columns=["job", "duration_ms"]).to_pylist()
-    return round(sum(r["duration_ms"] for r in rows if r["job"] in core) / 1000, 2)
+    return {r["job"]: round(r["duration_ms"] / 1000, 2) for r in rows if r["job"] != "pipeline"}
 
 
 def main(argv: list[str]) -> int:
