@@ -7,6 +7,8 @@ count once, split among their users, so engines with many processes are not over
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import subprocess
 import time
 from dataclasses import dataclass
@@ -57,12 +59,18 @@ def run_measured(command: list[str], log: Path, cwd: Path | None = None, env: di
     """Run `command` to completion; its output goes to `log`. Raises CommandFailed on a non-zero exit."""
     with log.open("wb") as out:
         began = time.monotonic()
-        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
         root = psutil.Process(process.pid)
         peak = 0
-        while process.poll() is None:
-            peak = max(peak, tree_memory([root, *servers]))
-            time.sleep(0.2)
+        try:
+            while process.poll() is None:
+                peak = max(peak, tree_memory([root, *servers]))
+                time.sleep(0.2)
+        except BaseException:  # the bench was interrupted: take the command (and its JVM) down with it
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise
         wall = time.monotonic() - began
     if process.returncode != 0:
         tail = log.read_text(errors="replace")[-3000:]

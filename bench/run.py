@@ -20,6 +20,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
@@ -158,6 +159,8 @@ def main(argv: list[str]) -> int:
     incremental = None if args.smoke or args.incremental == "none" else parse_size(args.incremental)
     args.work.mkdir(parents=True, exist_ok=True)
     bench = Bench(args.work, args.out)
+    # a scheduler's or a user's kill (SIGTERM) unwinds like Ctrl-C, so the PostgreSQL server stops
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     from tests.dbservers import postgres
     began = time.monotonic()
