@@ -16,16 +16,16 @@ class Disagreement(AssertionError):
     pass
 
 
-def _table(path: Path, columns: list[str]) -> list[dict]:
+def _table(path: Path, columns: list[str], filters=None) -> list[dict]:
     from deltalake import DeltaTable
-    return DeltaTable(str(path)).to_pyarrow_table(columns=columns).to_pylist()
+    return DeltaTable(str(path)).to_pyarrow_table(columns=columns, filters=filters).to_pylist()
 
 
 def pipeline_kpis(warehouse: Path) -> dict:
     daily = _table(warehouse / "gold" / "daily_kpis", ["business_date", *ACTIVITY])
     funnel = _table(warehouse / "gold" / "funnel_daily", ["business_date", *FUNNEL])
-    quarantine = Counter(r["reason"] for r in _table(warehouse / "ops" / "quarantine", ["source", "reason"])
-                         if r["source"] == "events")
+    quarantine = Counter(r["reason"] for r in _table(warehouse / "ops" / "quarantine", ["reason"],
+                                                     filters=[("source", "=", "events")]))
     return {
         "activity": {str(r["business_date"]): {k: r[k] for k in ACTIVITY} for r in daily},
         "funnel": {str(r["business_date"]): {k: r[k] for k in FUNNEL} for r in funnel},

@@ -9,14 +9,14 @@ TARGETS = "Targets at 16M events: pipeline/postgres < 0.7, pipeline/duckdb <= 3,
 
 
 def ratios(runs: list[dict]) -> list[dict]:
-    by = {(r["engine"], r["events_label"]): r for r in runs}
+    by = {(r["engine"], r["events"]): r for r in runs}
     rows = []
     for r in runs:
         if r["engine"] != "pipeline":
             continue
         row = {"events": r["events"]}
         for ref in ("duckdb", "postgres"):
-            other = by.get((ref, r["events_label"]))
+            other = by.get((ref, r["events"]))
             if other:
                 row[f"pipeline_over_{ref}"] = round(r["wall_s"] / other["wall_s"], 2)
                 row[f"core_over_{ref}"] = round(r["core_s"] / other["wall_s"], 2)
@@ -66,11 +66,7 @@ def chart(result: dict, path: Path) -> None:
 
 
 def write_results(result: dict, out: Path) -> list[Path]:
-    for run in result["runs"]:
-        run["events_label"] = f"{run['events']}"
     result["ratios"] = ratios(result["runs"])
-    for run in result["runs"]:
-        del run["events_label"]
     out.mkdir(parents=True, exist_ok=True)
     stamp = result["started"].replace(":", "").replace("-", "")[:15]
     text = json.dumps(result, indent=1) + "\n"

@@ -28,7 +28,8 @@ from pathlib import Path
 from bench.compare import Disagreement, pipeline_kpis, reference_kpis, compare
 from bench.measure import Measurement, run_measured, server_processes
 from bench.report import write_results
-from jobs.common.config import PROJECT_ROOT
+from jobs.common.config import PROJECT_ROOT, paths_under
+from world.delivery import deliver
 
 PY = sys.executable
 EVENTS_PER_USER_DAY = 2.46   # measured: the default world (3,000 users, 30 days) has 221,289 clean events
@@ -58,8 +59,7 @@ def world_args(events: int, days: int) -> list[str]:
 
 
 def job(root: Path, *args: str, env: str = "bench") -> list[str]:
-    paths = [f"paths.{name}={root / name}" for name in ("landing", "warehouse", "checkpoints", "event_log", "truth")]
-    return [PY, "-m", "jobs", "--env", env, *sum((["--conf", p] for p in paths), []), *args]
+    return [PY, "-m", "jobs", "--env", env, *sum((["--conf", p] for p in paths_under(root)), []), *args]
 
 
 class Bench:
@@ -114,7 +114,6 @@ class Bench:
 
     def incremental(self, events: int) -> dict:
         """One new day after 30 days of history, against a full rebuild of the same 31 days."""
-        from world.delivery import deliver
         source = self.work / f"world31-{label(events)}"
         self.generate(source, events, 31)
         last = START + dt.timedelta(days=30)

@@ -146,13 +146,14 @@ def build_dimension(snapshots: DataFrame, source: SourceTable, key_frame: DataFr
 
 def write_quarantine(typed: dict[str, DataFrame], cfg, ctx, stats: RunStats) -> None:
     """Every table's rejected rows in one MERGE (one commit, one count), not one per table."""
-    rejected = [to_quarantine(rows.where(F.col("reject_reason").isNotNull()).withColumnRenamed("raw", "value"),
-                              f"oltp/{table}", ctx.run_id, ctx.started_ts)
-                for table, rows in typed.items()]
-    quarantine = functools.reduce(DataFrame.unionByName, rejected)
-    counts = {r["reason"]: r["count"] for r in quarantine.groupBy("reason").count().collect()}
+    rejected = {table: rows.where(F.col("reject_reason").isNotNull()) for table, rows in typed.items()}
+    reasons = functools.reduce(DataFrame.unionByName, [rows.select("reject_reason") for rows in rejected.values()])
+    counts = {r["reject_reason"]: r["count"] for r in reasons.groupBy("reject_reason").count().collect()}
     if not counts:
         return
+    quarantine = functools.reduce(DataFrame.unionByName, [
+        to_quarantine(rows.withColumnRenamed("raw", "value"), f"oltp/{table}", ctx.run_id, ctx.started_ts)
+        for table, rows in rejected.items()])
     sources = ", ".join(f"'oltp/{table}'" for table in typed)
     stats.add(merge_into(quarantine, cfg, QUARANTINE, insert_only=True, target_filter=f"t.source IN ({sources})"))
     for reason, n in counts.items():

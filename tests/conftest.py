@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs.common.config import PROJECT_ROOT, JobConfig, load_config
+from jobs.common.config import PROJECT_ROOT, JobConfig, load_config, paths_under
 from jobs.common.session import build_session
 
 os.environ.setdefault("LAKEHOUSE_PSEUDONYM_KEY", "test-pseudonym-key")
@@ -16,8 +16,7 @@ SHARED_DATASETS = Path(os.environ.get("LAKEHOUSE_SHARED_DATASETS", PROJECT_ROOT.
 
 def test_config(root: Path, *overrides: str) -> JobConfig:
     """The test environment with every path under `root`."""
-    paths = [f"paths.{name}={root / name}" for name in ("landing", "warehouse", "checkpoints", "event_log", "truth")]
-    return load_config("test", paths + list(overrides))
+    return load_config("test", paths_under(root) + list(overrides))
 
 
 test_config.__test__ = False  # a helper, not a test

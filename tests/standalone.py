@@ -41,6 +41,20 @@ def port_in_use(port: int) -> bool:
         return probe.connect_ex((HOST, port)) == 0
 
 
+def stop(process: subprocess.Popen | None) -> None:
+    """SIGTERM the process's group, then SIGKILL it if it has not gone within 15 s."""
+    if process is None or process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 def cluster_env(workdir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SPARK_HOME", "PYSPARK_GATEWAY_PORT")}
     env.update(SPARK_LOCAL_IP=HOST, SPARK_HOME=str(SPARK_HOME), SPARK_LOG_DIR=str(workdir / "logs"))
@@ -85,16 +99,7 @@ class StandaloneCluster:
 
     def stop(self) -> None:
         for process in (*self.workers, self.master):
-            if process is None or process.poll() is not None:
-                continue
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+            stop(process)
 
 
 @contextlib.contextmanager
@@ -138,10 +143,4 @@ def history_server(event_log_dir: Path, workdir: Path):
     try:
         yield f"http://{HOST}:{port}/api/v1"
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop(process)

@@ -45,6 +45,11 @@ class Paths:
     truth: str
 
 
+def paths_under(root) -> list[str]:
+    """`paths.<name>=<root>/<name>` overrides for every path: a whole environment in one folder."""
+    return [f"paths.{field.name}={root}/{field.name}" for field in dataclasses.fields(Paths)]
+
+
 @dataclasses.dataclass(frozen=True)
 class Business:
     time_zone: str

@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from jobs.common.config import PROJECT_ROOT
+from jobs.common.config import PROJECT_ROOT, paths_under
 from tests.conftest import test_config
 from tests.integration.compare import assert_same_tables
 from tests.integration.world_helpers import generate_world
@@ -24,8 +24,8 @@ KILL_WHEN = "job silver_events starting"  # bronze is written and executors are 
 def submit_pipeline(cluster, root, log_path):
     args = ["./spark-submit.sh", "--master", cluster.url, "--env", "cluster",
             "--conf", "spark.shuffle_partitions=2"]  # a small world; conf/cluster.yaml sizes for real data
-    for name in ("landing", "warehouse", "checkpoints", "event_log", "truth"):
-        args += ["--conf", f"paths.{name}={root / name}"]
+    for item in paths_under(root):
+        args += ["--conf", item]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update(SPARK_LOCAL_IP=HOST, PYTHONUNBUFFERED="1")
     return subprocess.Popen([*args, "pipeline"], cwd=PROJECT_ROOT, env=env, stdout=log_path.open("wb"),

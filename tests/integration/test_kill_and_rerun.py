@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from jobs.common.config import PROJECT_ROOT
+from jobs.common.config import PROJECT_ROOT, paths_under
 from tests.conftest import test_config
 from tests.integration.compare import assert_same_tables
 from tests.integration.gold_truth import TRUTH_FILES, mismatches
@@ -20,9 +20,8 @@ pytestmark = pytest.mark.slow
 
 
 def pipeline_process(root):
-    paths = [f"paths.{p}={root / p}" for p in ("landing", "warehouse", "checkpoints", "event_log", "truth")]
     args = [sys.executable, "-m", "jobs", "--env", "test"]
-    for item in paths:
+    for item in paths_under(root):
         args += ["--conf", item]
     return subprocess.Popen([*args, "pipeline"], cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
