@@ -4,6 +4,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from transformations.common import with_regex_groups
 from transformations.quarantine import line_key
 
 EMPTY_LINE = "empty_line"
@@ -24,22 +25,20 @@ def parse_access_log(raw: DataFrame, business_time_zone: str) -> DataFrame:
     Returns one row per line with the typed request columns (`host` still clear text),
     `record_id` identifying the physical line, the raw `value`, and `reject_reason`
     (null when the line is a valid request). Times keep the offset each server logged."""
-    parts = {name: F.regexp_extract("value", LOG_LINE, i) for i, name in enumerate(
-        ("host", "ident", "authuser", "time_text", "request", "status_text", "bytes_text", "referrer",
-         "user_agent"), start=1)}
-    matched = F.col("value").rlike(LOG_LINE)
-    parsed = raw.select("value", "_source_file", "_ingested_at", "_batch_id",
-                        line_key().alias("record_id"), matched.alias("_matched"),
-                        *[column.alias(name) for name, column in parts.items()])
+    lines = raw.select("value", "_source_file", "_ingested_at", "_batch_id", line_key().alias("record_id"))
+    parsed = with_regex_groups(lines, "value", LOG_LINE, ["host", "ident", "authuser", "time_text", "request",
+                                                          "status_text", "bytes_text", "referrer", "user_agent"],
+                               matched="_matched")
+    parsed = with_regex_groups(parsed, "request", REQUEST, ["method_text", "path_text", "protocol_text"],
+                               matched="_request_matched")
     request_ts = F.try_to_timestamp(F.col("time_text"), F.lit("dd/MMM/yyyy:HH:mm:ss Z"))
-    path = F.regexp_extract("request", REQUEST, 2)
     agent = F.nullif(F.col("user_agent"), F.lit(""))
     typed = parsed.select(
         "value", "_source_file", "_ingested_at", "_batch_id", "record_id", "_matched", "host",
         request_ts.alias("request_ts"),
-        F.nullif(F.regexp_extract("request", REQUEST, 1), F.lit("")).alias("method"),
-        F.nullif(path, F.lit("")).alias("path"),
-        F.nullif(F.regexp_extract("request", REQUEST, 3), F.lit("")).alias("protocol"),
+        F.nullif(F.col("method_text"), F.lit("")).alias("method"),
+        F.nullif(F.col("path_text"), F.lit("")).alias("path"),
+        F.nullif(F.col("protocol_text"), F.lit("")).alias("protocol"),
         F.col("status_text").try_cast("int").alias("status"),
         F.when(F.col("bytes_text") != "-", F.col("bytes_text").try_cast("bigint")).alias("bytes"),
         F.when(~F.col("referrer").isin("", "-"), F.col("referrer")).alias("referrer"),

@@ -82,6 +82,11 @@ class Jdbc:
 
 
 @dataclasses.dataclass(frozen=True)
+class Ingest:
+    max_files_per_batch: int  # landing files per micro-batch of a bronze file ingestion
+
+
+@dataclasses.dataclass(frozen=True)
 class Oltp:
     sources: str              # conf/sources/<file>: how the production tables map to the project's
     dump_format: str          # csv | parquet
@@ -106,6 +111,7 @@ class JobConfig:
     business: Business
     spark: SparkSettings
     secrets: Secrets
+    ingest: Ingest
     oltp: Oltp
     world: World
     experiments: Mapping[str, str]  # experiment id -> "variant:share, ..." (control first)

@@ -28,9 +28,6 @@ from schemas.spec import TableSpec
 
 log = logging.getLogger(__name__)
 
-MAX_FILES_PER_BATCH = 500
-
-
 def landing_dir(cfg: JobConfig, source: str) -> str:
     return f"{resolve_path(cfg.paths.landing).rstrip('/')}/{source}"
 
@@ -68,7 +65,7 @@ def ingest_lines(spark: SparkSession, cfg: JobConfig, spec: TableSpec, source: s
                  len(per_file), sum(r["count"] for r in per_file), commit.version)
 
     lines = (spark.readStream.format("text")
-             .option("maxFilesPerTrigger", MAX_FILES_PER_BATCH)
+             .option("maxFilesPerTrigger", cfg.ingest.max_files_per_batch)
              .option("maxFileAge", "36500d")  # late files keep their old mtime; never ignore them
              .option("pathGlobFilter", file_glob)
              .option("recursiveFileLookup", "true")

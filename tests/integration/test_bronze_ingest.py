@@ -11,6 +11,7 @@ from jobs.common.cli import execute
 from jobs.common.io import read_table, table_path
 from schemas.bronze import ACCESS_LOGS_RAW, EVENTS_RAW
 from schemas.ops import JOB_RUNS
+from tests.conftest import test_config
 
 NO_DATES = argparse.Namespace(start=None, end=None)
 
@@ -40,6 +41,16 @@ def test_ingest_lines_takes_each_file_once_and_new_files_next_run(spark, cfg):
     rows = read_table(spark, cfg, EVENTS_RAW).select("value", "_source_file").collect()
     assert sorted((r["value"], r["_source_file"].rsplit("/", 1)[-1]) for r in rows) == [
         ("", "h00.jsonl"), ("not json", "h00.jsonl"), ('{"a":1}', "h00.jsonl"), ('{"b":2}', "h01.jsonl")]
+
+
+def test_ingest_splits_many_files_into_batches_of_the_configured_size(spark, tmp_path):
+    cfg = test_config(tmp_path, "ingest.max_files_per_batch=2")
+    for hour in range(5):
+        write_lines(pathlib.Path(cfg.paths.landing) / f"events/2024-03-01/h{hour:02d}.jsonl", [f'{{"h":{hour}}}'])
+    outcome = ingest_events(spark, cfg)
+    assert len(outcome.stats.commits) == 3  # 2 + 2 + 1 files
+    assert len(outcome.stats.input_files) == 5
+    assert read_table(spark, cfg, EVENTS_RAW).count() == 5
 
 
 def test_ingest_lines_records_each_run_in_job_runs(spark, cfg):

@@ -66,3 +66,25 @@ def test_parse_access_log_repeated_lines_get_distinct_record_ids(spark):
     line = 'h - - [01/Aug/1995:00:00:01 -0400] "GET / HTTP/1.0" 200 10'
     rows = parse(spark, [line, line])
     assert len({r["record_id"] for r in rows}) == 2
+
+
+def test_with_regex_groups_equals_rlike_and_regexp_extract_on_every_path(spark):
+    """One regex pass gives what rlike plus one regexp_extract per group gives: for matching
+    lines, lines that do not match, lines holding the split separator, and null."""
+    from pyspark.sql import functions as F
+
+    from transformations.common import with_regex_groups
+    pattern = r"^(\w+)=(\S*)(?: #(.*))?$"
+    texts = ["a=1", "a=1 #note", "b= #", "no match here", "", "c=\u0001x #y\u0001z", "d\u0001=1", None]
+    df = spark.createDataFrame([(t,) for t in texts], "text string")
+    got = with_regex_groups(df, "text", pattern, ["key", "val", "note"], matched="ok").collect()
+    expected = df.select("text", F.col("text").rlike(pattern).alias("ok"),
+                         *[F.regexp_extract("text", pattern, i).alias(n)
+                           for i, n in enumerate(["key", "val", "note"], 1)]).collect()
+    for row, want in zip(got, expected):
+        if want["text"] is None:
+            assert not row["ok"]
+            continue
+        assert row.asDict() == want.asDict(), want["text"]
+    assert [r["ok"] for r in got[:4]] == [True, True, True, False]
+    assert got[5]["val"] == "\u0001x" and got[5]["note"] == "y\u0001z"
