@@ -24,6 +24,40 @@ def ratios(runs: list[dict]) -> list[dict]:
     return rows
 
 
+def growth(runs: list[dict]) -> list[dict]:
+    """Per engine, how wall time grew from each size to the next: time ratio over events ratio."""
+    rows = []
+    for engine in ("pipeline", "duckdb", "postgres"):
+        sized = sorted((r["events"], r["wall_s"]) for r in runs if r["engine"] == engine)
+        for (small, small_s), (large, large_s) in zip(sized, sized[1:]):
+            rows.append({"engine": engine, "from_events": small, "to_events": large,
+                         "events_ratio": round(large / small, 2), "time_ratio": round(large_s / small_s, 2)})
+    return rows
+
+
+def targets(result: dict) -> list[dict]:
+    """Issue #8's targets, judged at the largest size this run measured."""
+    pipeline = max((r for r in result["runs"] if r["engine"] == "pipeline"), key=lambda r: r["events"], default=None)
+    if pipeline is None:
+        return []
+    size = pipeline["events"]
+    ratio = next(r for r in result["ratios"] if r["events"] == size)
+    step = [g for g in result["growth"] if g["engine"] == "pipeline" and g["to_events"] == size]
+    rows = [("pipeline / postgres < 0.7", size, ratio.get("pipeline_over_postgres"), 0.7, "<"),
+            ("pipeline core / postgres < 0.7", size, ratio.get("core_over_postgres"), 0.7, "<"),
+            ("pipeline / duckdb <= 3", size, ratio.get("pipeline_over_duckdb"), 3, "<="),
+            ("pipeline core / duckdb <= 3", size, ratio.get("core_over_duckdb"), 3, "<="),
+            ("time grows no faster than events (time ratio / events ratio <= 1)", size,
+             round(step[0]["time_ratio"] / step[0]["events_ratio"], 2) if step else None, 1, "<="),
+            ("peak memory < 8 GiB (MB)", size, round(pipeline["peak_rss_mb"]), 8 * 1024, "<")]
+    inc = result.get("incremental")
+    if inc:
+        rows.append(("one new day < 10% of a full rebuild", inc["events"], inc["one_day_share"], 0.1, "<"))
+    return [{"target": name, "events": events, "measured": value,
+             "met": None if value is None else (value < limit if op == "<" else value <= limit)}
+            for name, events, value, limit, op in rows]
+
+
 def markdown(result: dict) -> str:
     lines = ["| engine | events | wall s | events/s | peak MB |", "| --- | ---: | ---: | ---: | ---: |"]
     for r in result["runs"]:
@@ -40,7 +74,16 @@ def markdown(result: dict) -> str:
         lines += ["", f"Incremental ({inc['events']:,} events, 31 days): full rebuild {inc['full_s']:.1f} s, "
                       f"one new day after 30 days of history {inc['one_day_s']:.1f} s "
                       f"({inc['one_day_share']:.0%} of the full rebuild)."]
-    lines += ["", TARGETS, ""]
+    if result["growth"]:
+        lines += ["", "| engine | events | time ratio | events ratio |", "| --- | --- | ---: | ---: |"]
+        for g in result["growth"]:
+            lines.append(f"| {g['engine']} | {g['from_events']:,} -> {g['to_events']:,} | {g['time_ratio']} | "
+                         f"{g['events_ratio']} |")
+    lines += ["", TARGETS, "", "| target | at events | measured | met |", "| --- | ---: | ---: | --- |"]
+    for t in result["targets"]:
+        met = {True: "yes", False: "no", None: "not measured"}[t["met"]]
+        lines.append(f"| {t['target']} | {t['events']:,} | {'-' if t['measured'] is None else t['measured']} | {met} |")
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -67,6 +110,8 @@ def chart(result: dict, path: Path) -> None:
 
 def write_results(result: dict, out: Path) -> list[Path]:
     result["ratios"] = ratios(result["runs"])
+    result["growth"] = growth(result["runs"])
+    result["targets"] = targets(result)
     out.mkdir(parents=True, exist_ok=True)
     stamp = result["started"].replace(":", "").replace("-", "")[:15]
     text = json.dumps(result, indent=1) + "\n"

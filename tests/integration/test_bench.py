@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench.compare import compare, pipeline_kpis, reference_kpis
-from bench.report import write_results
+from bench.report import growth, write_results
 from jobs.common.config import PROJECT_ROOT
 from tests.integration.world_helpers import truth_csv
 
@@ -39,6 +39,14 @@ def test_duckdb_postgres_and_the_pipeline_agree_on_the_small_world(clean_run, db
     assert sum(duckdb["quarantine"].values()) > 0
 
 
+def test_growth_compares_each_size_with_the_next():
+    runs = [{"engine": "pipeline", "events": 1000, "wall_s": 10.0}, {"engine": "pipeline", "events": 4000, "wall_s": 30.0},
+            {"engine": "duckdb", "events": 4000, "wall_s": 8.0}, {"engine": "duckdb", "events": 1000, "wall_s": 1.0}]
+    assert growth(runs) == [
+        {"engine": "pipeline", "from_events": 1000, "to_events": 4000, "events_ratio": 4.0, "time_ratio": 3.0},
+        {"engine": "duckdb", "from_events": 1000, "to_events": 4000, "events_ratio": 4.0, "time_ratio": 8.0}]
+
+
 def test_a_difference_between_engines_is_reported():
     mine = {"activity": {"2024-03-01": {"dau": 3, "visitors": 4, "buyers": 1}}, "funnel": {},
             "quarantine": {"malformed_json": 2}}
@@ -64,4 +72,8 @@ def test_results_are_written_in_the_documented_shape(tmp_path):
     assert latest["incremental"]["full_s"] == 60.0 and latest["incremental"]["one_day_s"] == 30.0
     assert latest["ratios"] == [{"events": 1000, "pipeline_over_duckdb": 50.0, "core_over_duckdb": 20.0,
                                  "pipeline_over_postgres": 10.0, "core_over_postgres": 4.0}]
+    assert latest["growth"] == []  # one size: nothing to grow from
+    judged = {t["target"]: t["met"] for t in latest["targets"]}
+    assert judged["pipeline / postgres < 0.7"] is False and judged["peak memory < 8 GiB (MB)"] is True
+    assert judged["time grows no faster than events (time ratio / events ratio <= 1)"] is None
     assert all(p.exists() for p in paths) and (tmp_path / "chart.png").read_bytes()[:4] == b"\x89PNG"
