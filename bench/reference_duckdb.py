@@ -7,6 +7,7 @@ sessionise, and compute the daily KPIs of bench/kpis.py.
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -39,7 +40,7 @@ WITH j AS (
 ), t AS (
   SELECT *, {parse_ts} AS event_ts FROM f
 )
-SELECT *, {reason} AS reject_reason
+SELECT * EXCLUDE (value, doc), {reason} AS reject_reason  -- the raw text is not needed after this
 FROM t;
 """
 
@@ -71,11 +72,15 @@ def parse_ts_sql() -> str:
 
 
 def run(landing: Path, time_zone: str) -> dict:
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute(LOAD.format(landing=landing))
-    parse = PARSE.format(parse_ts=parse_ts_sql(), reason=reject_reason_sql())
-    return run_core(con.execute, DIALECT, time_zone, parse, EVENTS)
+    with tempfile.TemporaryDirectory(prefix="bench-duckdb-") as spill:
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute(f"SET temp_directory = '{spill}'")  # what does not fit in memory goes here, not into cwd
+        con.execute(LOAD.format(landing=landing))
+        parse = PARSE.format(parse_ts=parse_ts_sql(), reason=reject_reason_sql())
+        result = run_core(con.execute, DIALECT, time_zone, parse, EVENTS)
+        con.close()
+        return result
 
 
 if __name__ == "__main__":

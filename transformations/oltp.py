@@ -86,11 +86,14 @@ def reject_orphans(children: DataFrame, parents: DataFrame, column: str, parent_
     a key of `known_keys` (one column, the parents already loaded), are rejected as
     orphan_foreign_key. (An incremental extract carries a changed payment without its
     unchanged order.)"""
+    # renamed: children and parents often come from one DataFrame, where children["snapshot_date"]
+    # and parents["snapshot_date"] are the same column and their equality is trivially true
     same_snapshot = (parents.where(F.col("reject_reason").isNull())
-                     .select("snapshot_date", F.col(parent_key).alias("_parent")).distinct())
-    found = children.join(same_snapshot, (children["snapshot_date"] == same_snapshot["snapshot_date"])
-                          & (children[column] == same_snapshot["_parent"]), "left") \
-        .select(children["*"], same_snapshot["_parent"].isNotNull().alias("_found"))
+                     .select(F.col("snapshot_date").alias("_parent_snapshot"), F.col(parent_key).alias("_parent"))
+                     .distinct())
+    found = children.join(same_snapshot, (F.col("snapshot_date") == F.col("_parent_snapshot"))
+                          & (F.col(column) == F.col("_parent")), "left") \
+        .select(children["*"], F.col("_parent").isNotNull().alias("_found"))
     if known_keys is not None:
         earlier = known_keys.select(F.col(known_keys.columns[0]).alias("_known")).distinct()
         found = (found.join(earlier, found[column] == earlier["_known"], "left")
@@ -105,12 +108,20 @@ def snapshot_ts(snapshot_date: Column) -> Column:
     return F.to_timestamp(F.date_add(snapshot_date, 1))
 
 
+def with_next_date(dates: DataFrame, next_name: str) -> DataFrame:
+    """Distinct snapshot dates, each with the next one (null for the last). A join of the few
+    dates with themselves rather than a window without partitions, which Spark warns about
+    and runs on one partition."""
+    later = dates.select(F.col("snapshot_date").alias("_later"))
+    return (dates.join(F.broadcast(later), F.col("_later") > F.col("snapshot_date"), "left")
+            .groupBy("snapshot_date").agg(F.min("_later").alias(next_name)))
+
+
 def missing_key_shares(observations: DataFrame, key: tuple[str, ...]) -> DataFrame:
     """Per snapshot date (after the first): the share of the previous snapshot's keys that
     it lacks. A large share means a truncated dump rather than mass deletion."""
-    dates = observations.select("snapshot_date").distinct()
-    order = Window.orderBy("snapshot_date")
-    pairs = dates.withColumn("next_date", F.lead("snapshot_date").over(order)).where(F.col("next_date").isNotNull())
+    pairs = with_next_date(observations.select("snapshot_date").distinct(), "next_date") \
+        .where(F.col("next_date").isNotNull())
     present = observations.select("snapshot_date", *key).distinct()
     before = present.join(pairs, "snapshot_date", "inner")
     after = present.select(F.col("snapshot_date").alias("next_date"), *key, F.lit(True).alias("_kept"))
@@ -129,8 +140,7 @@ def scd2_history(observations: DataFrame, key: tuple[str, ...], attributes: tupl
     the previous version's start. A key missing from the next full snapshot gets a deleted
     version starting at that snapshot's time. Built from every snapshot at once, so
     processing snapshots out of order, or twice, gives the same history."""
-    all_dates = observations.select("snapshot_date").distinct()
-    following = (all_dates.withColumn("next_snapshot", F.lead("snapshot_date").over(Window.orderBy("snapshot_date"))))
+    following = with_next_date(observations.select("snapshot_date").distinct(), "next_snapshot")
     by_key = Window.partitionBy(*key).orderBy("snapshot_date")
     hashed = (observations
               .withColumn("change_hash", F.sha2(F.to_json(F.struct(*attributes)), 256))

@@ -68,6 +68,18 @@ def test_reject_orphans_rejects_children_without_a_parent_in_the_same_snapshot(s
     assert_df_equality(result, expected, ignore_row_order=True, ignore_nullable=True)
 
 
+def test_reject_orphans_compares_snapshots_when_children_and_parents_share_one_frame(spark):
+    # as in silver_oltp: both sides filtered from the same snapshot rows, so their
+    # snapshot_date columns are one column unless the join renames one side
+    rows = spark.createDataFrame([("orders", D1, "1", None), ("items", D1, "1", None), ("items", D2, "1", None)],
+                                 "source_table string, snapshot_date date, order_id string, reject_reason string")
+    parents = rows.where(F.col("source_table") == "orders")
+    children = rows.where(F.col("source_table") == "items")
+    result = {(r["snapshot_date"], r["reject_reason"]) for r in
+              reject_orphans(children, parents, "order_id", "order_id").collect()}
+    assert result == {(D1, None), (D2, "orphan_foreign_key")}
+
+
 OBS = "id string, snapshot_date date, updated_at timestamp, country string"
 
 
