@@ -46,7 +46,8 @@ WITH j AS (  -- OFFSET 0 keeps the planner from inlining the parse into both use
 ), t AS (
   SELECT *, %(parse_ts)s AS event_ts FROM f
 )
-SELECT *, %(reason)s AS reject_reason
+SELECT source_file, event_id, event_type, event_ts, anonymous_id, user_id, page_path,
+       %(reason)s AS reject_reason  -- the raw text and the parsed document are not needed after this
 FROM t;
 """
 
