@@ -72,15 +72,12 @@ def parse_ts_sql() -> str:
 
 
 def run(landing: Path, time_zone: str) -> dict:
-    with tempfile.TemporaryDirectory(prefix="bench-duckdb-") as spill:
-        con = duckdb.connect()
+    with tempfile.TemporaryDirectory(prefix="bench-duckdb-") as spill, duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
         con.execute(f"SET temp_directory = '{spill}'")  # what does not fit in memory goes here, not into cwd
         con.execute(LOAD.format(landing=landing))
         parse = PARSE.format(parse_ts=parse_ts_sql(), reason=reject_reason_sql())
-        result = run_core(con.execute, DIALECT, time_zone, parse, EVENTS)
-        con.close()
-        return result
+        return run_core(con.execute, DIALECT, time_zone, parse, EVENTS)
 
 
 if __name__ == "__main__":

@@ -29,8 +29,7 @@ def parse_access_log(raw: DataFrame, business_time_zone: str) -> DataFrame:
     parsed = with_regex_groups(lines, "value", LOG_LINE, ["host", "ident", "authuser", "time_text", "request",
                                                           "status_text", "bytes_text", "referrer", "user_agent"],
                                matched="_matched")
-    parsed = with_regex_groups(parsed, "request", REQUEST, ["method_text", "path_text", "protocol_text"],
-                               matched="_request_matched")
+    parsed = with_regex_groups(parsed, "request", REQUEST, ["method_text", "path_text", "protocol_text"])
     request_ts = F.try_to_timestamp(F.col("time_text"), F.lit("dd/MMM/yyyy:HH:mm:ss Z"))
     agent = F.nullif(F.col("user_agent"), F.lit(""))
     typed = parsed.select(

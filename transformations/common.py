@@ -1,7 +1,7 @@
 """Helpers every domain uses."""
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from schemas.spec import TableSpec
@@ -13,12 +13,12 @@ def conform(df: DataFrame, spec: TableSpec) -> DataFrame:
     return df.select(*[F.col(field.name).cast(field.dataType).alias(field.name) for field in spec.schema.fields])
 
 
-
 _SEP = "\u0001"  # a control character that log text almost never contains
 
 
-def with_regex_groups(df: DataFrame, text: str, pattern: str, names: list[str], matched: str) -> DataFrame:
-    """`df` plus column `matched` (whether column `text` matches the anchored `pattern`,
+def with_regex_groups(df: DataFrame, text: str, pattern: str, names: list[str],
+                      matched: str | None = None) -> DataFrame:
+    """`df` plus, if named, column `matched` (whether column `text` matches the anchored `pattern`,
     ^...$) and one column per group 1..len(names) ("" for a group that took no part, or for
     text that does not match): rlike and regexp_extract, with one regex pass instead of
     len(names) + 1.
@@ -34,8 +34,9 @@ def with_regex_groups(df: DataFrame, text: str, pattern: str, names: list[str], 
     # A separate projection: the optimiser keeps the regex pass computed once, not once per use.
     split = df.withColumn("_regex_pieces", pieces)
     is_match = F.size("_regex_pieces") > 1
+    if matched:
+        split = split.withColumn(matched, is_match)
     return (split
-            .withColumn(matched, is_match)
             .select("*", *[F.when(is_match, F.col("_regex_pieces")[i]).otherwise(F.lit("")).alias(name)
                            for i, name in enumerate(names, start=1)])
             .drop("_regex_pieces"))

@@ -108,10 +108,11 @@ def snapshot_ts(snapshot_date: Column) -> Column:
     return F.to_timestamp(F.date_add(snapshot_date, 1))
 
 
-def with_next_date(dates: DataFrame, next_name: str) -> DataFrame:
-    """Distinct snapshot dates, each with the next one (null for the last). A join of the few
-    dates with themselves rather than a window without partitions, which Spark warns about
-    and runs on one partition."""
+def with_next_date(observations: DataFrame, next_name: str) -> DataFrame:
+    """The distinct snapshot dates of `observations`, each with the next one (null for the
+    last). A join of the few dates with themselves rather than a window without partitions,
+    which Spark warns about and runs on one partition."""
+    dates = observations.select("snapshot_date").distinct()
     later = dates.select(F.col("snapshot_date").alias("_later"))
     return (dates.join(F.broadcast(later), F.col("_later") > F.col("snapshot_date"), "left")
             .groupBy("snapshot_date").agg(F.min("_later").alias(next_name)))
@@ -120,7 +121,7 @@ def with_next_date(dates: DataFrame, next_name: str) -> DataFrame:
 def missing_key_shares(observations: DataFrame, key: tuple[str, ...]) -> DataFrame:
     """Per snapshot date (after the first): the share of the previous snapshot's keys that
     it lacks. A large share means a truncated dump rather than mass deletion."""
-    pairs = with_next_date(observations.select("snapshot_date").distinct(), "next_date") \
+    pairs = with_next_date(observations, "next_date") \
         .where(F.col("next_date").isNotNull())
     present = observations.select("snapshot_date", *key).distinct()
     before = present.join(pairs, "snapshot_date", "inner")
@@ -140,7 +141,7 @@ def scd2_history(observations: DataFrame, key: tuple[str, ...], attributes: tupl
     the previous version's start. A key missing from the next full snapshot gets a deleted
     version starting at that snapshot's time. Built from every snapshot at once, so
     processing snapshots out of order, or twice, gives the same history."""
-    following = with_next_date(observations.select("snapshot_date").distinct(), "next_snapshot")
+    following = with_next_date(observations, "next_snapshot")
     by_key = Window.partitionBy(*key).orderBy("snapshot_date")
     hashed = (observations
               .withColumn("change_hash", F.sha2(F.to_json(F.struct(*attributes)), 256))

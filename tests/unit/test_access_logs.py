@@ -2,8 +2,10 @@
 import datetime as dt
 
 import pytest
+from pyspark.sql import functions as F
 
 from transformations.access_logs import parse_access_log
+from transformations.common import with_regex_groups
 
 RAW_SCHEMA = "value string, _source_file string, _ingested_at timestamp, _batch_id string"
 
@@ -71,9 +73,6 @@ def test_parse_access_log_repeated_lines_get_distinct_record_ids(spark):
 def test_with_regex_groups_equals_rlike_and_regexp_extract_on_every_path(spark):
     """One regex pass gives what rlike plus one regexp_extract per group gives: for matching
     lines, lines that do not match, lines holding the split separator, and null."""
-    from pyspark.sql import functions as F
-
-    from transformations.common import with_regex_groups
     pattern = r"^(\w+)=(\S*)(?: #(.*))?$"
     texts = ["a=1", "a=1 #note", "b= #", "no match here", "", "c=\u0001x #y\u0001z", "d\u0001=1", None]
     df = spark.createDataFrame([(t,) for t in texts], "text string")
