@@ -15,9 +15,9 @@ from __future__ import annotations
 from jobs.common.refine import refine_lines
 from jobs.common.secrets import pseudonym_key_frame, require_pseudonym_key
 from schemas.bronze import EVENTS_RAW
-from schemas.events import EVENTS, KNOWN_EVENT_TYPES
+from schemas.events import EVENT_JSON_FIELDS, EVENTS, KNOWN_EVENT_TYPES
 from transformations.common import conform
-from transformations.events import dedupe_events, parse_events, pseudonymise
+from transformations.events import dedupe_events, parse_events, pseudonymise, rescue_fields
 
 SUMMARY = "bronze.events_raw -> silver.events (typed, UTC, deduplicated, PII hashed) + ops.quarantine"
 DATES = None
@@ -33,6 +33,6 @@ def run(spark, cfg, args, ctx):
     return refine_lines(
         spark, cfg, ctx, EVENTS_RAW, EVENTS, "events",
         parse=lambda lines: parse_events(lines, time_zone, KNOWN_EVENT_TYPES),
-        shape=lambda valid: conform(pseudonymise(dedupe_events(valid), key, {"ip_hash": "ip", "email_hash": "email"}),
-                                    EVENTS),
+        shape=lambda valid: conform(pseudonymise(rescue_fields(dedupe_events(valid), EVENT_JSON_FIELDS), key,
+                                                 {"ip_hash": "ip", "email_hash": "email"}), EVENTS),
         date_column="event_date")

@@ -31,7 +31,10 @@ def refine_lines(spark: SparkSession, cfg: JobConfig, ctx: RunContext, source: T
     stats = RunStats()
 
     def handle(batch: DataFrame, batch_id: int) -> None:
-        parsed = parse(batch).persist(StorageLevel.MEMORY_AND_DISK)
+        # the raw line is needed only by the quarantine: cache it for rejected rows alone
+        parsed = (parse(batch)
+                  .withColumn("value", F.when(F.col("reject_reason").isNotNull(), F.col("value")))
+                  .persist(StorageLevel.MEMORY_AND_DISK))
         outcome = {r["reject_reason"]: r["count"] for r in parsed.groupBy("reject_reason").count().collect()}
         rejected = {reason: n for reason, n in outcome.items() if reason is not None}
         if rejected:

@@ -5,8 +5,8 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from schemas.events import KNOWN_EVENT_TYPES
-from transformations.events import dedupe_events, parse_events, pseudonymise
+from schemas.events import EVENT_JSON_FIELDS, KNOWN_EVENT_TYPES
+from transformations.events import dedupe_events, parse_events, pseudonymise, rescue_fields
 
 INGESTED = dt.datetime(2024, 3, 2, 0, 0)
 FILE = "file:/landing/events/2024-03-01/events_2024-03-01T05.jsonl"
@@ -48,6 +48,11 @@ def test_parse_events_event_date_is_in_the_business_time_zone(spark):
     (event() + "}", "malformed_json"),                 # a stray brace after a complete object
     (event() + event(), "malformed_json"),             # two objects glued together lose neither silently
     ("[1,2]", "malformed_json"),
+    ('"just a string"', "malformed_json"),
+    (event() + "]}", "malformed_json"),                # closes a wrapping array early
+    (event() + ",2]}", "malformed_json"),              # a second value, then an early close
+    (event() + "," + event() + "]", "malformed_json"),
+    ("  " + event() + " \t", None),                    # whitespace around one object is fine
     (event().replace('"event_id":"e1",', ""), "missing_required_field"),
     (event().replace('"anonymous_id":"a1"', '"anonymous_id":""'), "missing_required_field"),
     (event('"not a time"'), "invalid_timestamp"),
@@ -64,10 +69,20 @@ def test_parse_events_tolerates_a_clock_slightly_ahead_of_delivery(spark):
     assert parse(spark, [event('"2024-03-01T06:30:00.000Z"')]).first()["reject_reason"] is None
 
 
-def test_parse_events_keeps_unknown_new_fields_in_rescued(spark):
-    row = parse(spark, [event(extra=',"app_version":"5.3.0","device":{"os":"ios"}')]).first()
-    assert row["_rescued"] == {"app_version": "5.3.0", "device": '{"os":"ios"}'}
-    assert parse(spark, [event()]).first()["_rescued"] is None
+def test_rescue_fields_keeps_unknown_new_fields_in_rescued(spark):
+    rescued = rescue_fields(parse(spark, [event(extra=',"app_version":"5.3.0","device":{"os":"ios"}'), event()]),
+                            EVENT_JSON_FIELDS)
+    assert [row["_rescued"] for row in rescued.collect()] == [{"app_version": "5.3.0", "device": '{"os":"ios"}'}, None]
+    assert "_unknown_fields_line" not in rescued.columns
+
+
+def test_parse_events_is_compiled_by_whole_stage_codegen(spark):
+    # A lambda (higher-order function) in the per-line projection would make Spark interpret
+    # the whole of it; only the from_json projection itself may run outside generated code.
+    raw = spark.createDataFrame([(event(), FILE, INGESTED, "b0")], RAW_SCHEMA)
+    plan = parse_events(raw, "UTC", KNOWN_EVENT_TYPES)._jdf.queryExecution().executedPlan().toString()
+    interpreted = [line for line in plan.splitlines() if line.lstrip(" +-").startswith("Project")]
+    assert len(interpreted) <= 1 and all("from_json" in line for line in interpreted), plan
 
 
 def test_dedupe_events_keeps_one_row_per_event_id_earliest_ingested(spark):
