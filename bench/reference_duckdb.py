@@ -1,6 +1,7 @@
 """The core work in DuckDB, over the same landing files: read every event line, parse and
 type it, quarantine what the pipeline rejects (same reasons, same order), dedupe by event id,
-sessionise, and compute the daily KPIs of bench/kpis.py.
+sessionise, and compute the daily KPIs of bench/kpis.py; then read every orders and payments
+dump and compute the money KPIs of bench/money.py.
 
     python -m bench.reference_duckdb LANDING OUT.json [--time-zone UTC]
 """
@@ -8,11 +9,13 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import duckdb
 
 from bench.kpis import Dialect, reject_reason_sql, reference_main, run_core, ts_pattern_sql
+from bench.money import COLUMNS, MoneyDialect, run_money
 
 LOAD = """
 CREATE TABLE raw AS
@@ -54,6 +57,17 @@ WHERE copy = 1;
 """
 
 
+# every dump of a table as text, with the snapshot date of its folder (oltp/<table>/<date>/)
+LOAD_DUMPS = """
+CREATE TABLE {table}_raw AS
+SELECT {columns}, CAST(regexp_extract(filename, '(\\d{{4}}-\\d{{2}}-\\d{{2}})/[^/]*$', 1) AS DATE) AS snapshot_date
+FROM read_csv('{landing}/oltp/{table}/*/*.csv', header = true, all_varchar = true, filename = true,
+              delim = ',', quote = '"', escape = '"');
+"""
+
+MONEY = MoneyDialect(matches="regexp_full_match({col}, '{pattern}')", to_timestamp="TRY_CAST({col} AS TIMESTAMP)",
+                     local_date="CAST(timezone('{tz}', CAST({col} AS TIMESTAMPTZ)) AS DATE)")
+
 DIALECT = Dialect(epoch_us="epoch_us(event_ts)",
                   local_date="CAST(timezone('{tz}', CAST({col} AS TIMESTAMPTZ)) AS DATE)")
 
@@ -75,9 +89,16 @@ def run(landing: Path, time_zone: str) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-duckdb-") as spill, duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
         con.execute(f"SET temp_directory = '{spill}'")  # what does not fit in memory goes here, not into cwd
+        began = time.monotonic()
         con.execute(LOAD.format(landing=landing))
         parse = PARSE.format(parse_ts=parse_ts_sql(), reason=reject_reason_sql())
-        return run_core(con.execute, DIALECT, time_zone, parse, EVENTS)
+        results = run_core(con.execute, DIALECT, time_zone, parse, EVENTS)
+        events_done = time.monotonic()
+        for table, columns in COLUMNS.items():
+            con.execute(LOAD_DUMPS.format(table=table, columns=", ".join(columns), landing=landing))
+        results["money"] = run_money(con.execute, MONEY, time_zone)
+        results["phases_s"] = {"events": round(events_done - began, 2), "money": round(time.monotonic() - events_done, 2)}
+        return results
 
 
 if __name__ == "__main__":

@@ -1,17 +1,23 @@
 """The core work in PostgreSQL 15, over the same landing files: every event line loaded with
 COPY, then parsed, typed, quarantined (same reasons, same order as the pipeline), deduplicated
-by event id, sessionised and aggregated into the daily KPIs of bench/kpis.py, all in SQL.
+by event id, sessionised and aggregated into the daily KPIs of bench/kpis.py, all in SQL;
+then every orders and payments dump, loaded with COPY, into the money KPIs of bench/money.py.
 
     python -m bench.reference_postgres LANDING OUT.json --dsn 'host=... port=... user=... dbname=...'
 """
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import psycopg
 
 from bench.kpis import Dialect, reject_reason_sql, reference_main, run_core, ts_pattern_sql
+from bench.money import COLUMNS, MoneyDialect, run_money
+
+MONEY = MoneyDialect(matches="({col} ~ '^({pattern})$')", to_timestamp="try_utc({col}, false)",
+                     local_date="CAST(({col} AT TIME ZONE 'UTC') AT TIME ZONE '{tz}' AS DATE)")
 
 DIALECT = Dialect(epoch_us="CAST(extract(epoch FROM event_ts) * 1000000 AS BIGINT)",
                   local_date="CAST(({col} AT TIME ZONE 'UTC') AT TIME ZONE '{tz}' AS DATE)")
@@ -90,12 +96,37 @@ def load(conn, landing: Path) -> int:
     return lines
 
 
+def load_dumps(conn, landing: Path) -> None:
+    """COPY every orders and payments dump into <table>_raw, text columns plus snapshot_date."""
+    with conn.cursor() as cursor:
+        for table, columns in COLUMNS.items():
+            cursor.execute(f"DROP TABLE IF EXISTS {table}_raw, {table}_valid, {table}_current")
+            cursor.execute(f"CREATE UNLOGGED TABLE {table}_raw ({', '.join(f'{c} text' for c in columns)}, "
+                           "snapshot_date date)")
+            for path in sorted((landing / "oltp" / table).glob("*/*.csv")):
+                with path.open("rb") as handle:
+                    header = handle.readline().decode().strip().split(",")
+                    if tuple(header) != columns:
+                        raise ValueError(f"{path}: header {header} is not {list(columns)}")
+                    cursor.execute(f"ALTER TABLE {table}_raw ALTER COLUMN snapshot_date SET DEFAULT "
+                                   f"'{path.parent.name}'")
+                    with cursor.copy(f"COPY {table}_raw ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
+                        while chunk := handle.read(1 << 20):
+                            copy.write(chunk)
+
+
 def run(landing: Path, time_zone: str, dsn: str) -> dict:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(SETUP)
+        began = time.monotonic()
         load(conn, landing)
         parse = PARSE % {"parse_ts": parse_ts_sql(), "reason": reject_reason_sql()}
-        return run_core(conn.execute, DIALECT, time_zone, parse, EVENTS)
+        results = run_core(conn.execute, DIALECT, time_zone, parse, EVENTS)
+        events_done = time.monotonic()
+        load_dumps(conn, landing)
+        results["money"] = run_money(conn.execute, MONEY, time_zone)
+        results["phases_s"] = {"events": round(events_done - began, 2), "money": round(time.monotonic() - events_done, 2)}
+        return results
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@
 For each size it generates a 30-day world (Spark-parallel, world/shards.py), runs the whole
 pipeline from landing to gold in local mode, and runs the reference implementations of the
 core work (parse and type the events, quarantine bad lines, dedupe by event id, sessions,
-daily activity and funnel counts) in DuckDB and in a PostgreSQL 15 server on 127.0.0.1
-(loaded with COPY). Every engine's daily KPIs must be identical, or the run fails. Then the
+daily activity and funnel counts; orders, revenue, refunds and paying users from the OLTP
+dumps) in DuckDB and in a PostgreSQL 15 server on 127.0.0.1 (loaded with COPY). Every engine's daily KPIs must be identical, or the run fails. Then the
 incremental case: a 31-day world delivered day by day, one new day after 30 days of history
 against a full rebuild. Results: bench/results/<UTC time>.json and .md, chart.png, and the
 newest JSON also as bench/results/latest.json.
@@ -96,12 +96,14 @@ class Bench:
         duck_out = root / "duckdb.json"
         duck = self.measured(f"duckdb-{label(events)}", [PY, "-m", "bench.reference_duckdb", str(landing),
                                                          str(duck_out)])
-        runs.append({"engine": "duckdb", "events": n, "wall_s": duck.wall_s, "peak_rss_mb": duck.peak_rss_mb})
+        runs.append({"engine": "duckdb", "events": n, "wall_s": duck.wall_s, "peak_rss_mb": duck.peak_rss_mb,
+                     "phases_s": json.loads(duck_out.read_text())["phases_s"]})
         pg_out = root / "postgres.json"
         pg = self.measured(f"postgres-{label(events)}", [PY, "-m", "bench.reference_postgres", str(landing),
                                                          str(pg_out), "--dsn", pg_dsn],
                            servers=server_processes(pg_port))
-        runs.append({"engine": "postgres", "events": n, "wall_s": pg.wall_s, "peak_rss_mb": pg.peak_rss_mb})
+        runs.append({"engine": "postgres", "events": n, "wall_s": pg.wall_s, "peak_rss_mb": pg.peak_rss_mb,
+                     "phases_s": json.loads(pg_out.read_text())["phases_s"]})
         mine = pipeline_kpis(root / "warehouse")
         for engine, path in (("duckdb", duck_out), ("postgres", pg_out)):
             problems = compare(mine, reference_kpis(path))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench.compare import compare, pipeline_kpis, reference_kpis
-from bench.report import growth, write_results
+from bench.report import growth, ratios, write_results
 from jobs.common.config import PROJECT_ROOT
 from tests.integration.world_helpers import truth_csv
 
@@ -36,6 +36,11 @@ def test_duckdb_postgres_and_the_pipeline_agree_on_the_small_world(clean_run, db
     truth = {r["business_date"]: r for r in truth_csv(clean_run, "UTC/daily_kpis.csv")}
     assert {d: (v["dau"], v["buyers"]) for d, v in duckdb["activity"].items()} == \
         {d: (int(r["dau"]), int(r["buyers"])) for d, r in truth.items()}
+    true_money = {d: (int(r["orders"]), int(r["gross_revenue_cents"]), int(r["refunds_cents"]), int(r["paying_users"]))
+                  for d, r in truth.items() if int(r["orders"]) or int(r["refunds_cents"])}
+    for engine in (duckdb, postgres):
+        assert {d: (v["orders"], v["gross_cents"], v["refund_cents"], v["paying_users"])
+                for d, v in engine["money"].items()} == true_money
     assert sum(duckdb["quarantine"].values()) > 0
 
 
@@ -53,8 +58,20 @@ def test_a_difference_between_engines_is_reported():
     theirs = json.loads(json.dumps(mine))
     theirs["activity"]["2024-03-01"]["dau"] = 2
     theirs["funnel"]["2024-03-02"] = {"sessions": 1}
+    theirs["money"] = {"2024-03-01": {"orders": 1, "gross_cents": 1999, "refund_cents": 0, "paying_users": 1}}
     assert compare(mine, theirs) == ["activity 2024-03-01 dau: pipeline 3, reference 2",
-                                     "funnel 2024-03-02 sessions: pipeline 0, reference 1"]
+                                     "funnel 2024-03-02 sessions: pipeline 0, reference 1",
+                                     "money 2024-03-01 orders: pipeline 0, reference 1",
+                                     "money 2024-03-01 gross_cents: pipeline 0, reference 1999",
+                                     "money 2024-03-01 paying_users: pipeline 0, reference 1"]
+
+
+def test_core_ratio_is_taken_against_the_references_event_phase():
+    runs = [{"engine": "pipeline", "events": 1000, "wall_s": 50.0, "core_s": 20.0},
+            {"engine": "duckdb", "events": 1000, "wall_s": 4.0, "phases_s": {"events": 2.5, "money": 1.5}},
+            {"engine": "postgres", "events": 1000, "wall_s": 5.0}]
+    assert ratios(runs) == [{"events": 1000, "pipeline_over_duckdb": 12.5, "core_over_duckdb": 8.0,
+                             "pipeline_over_postgres": 10.0, "core_over_postgres": 4.0}]
 
 
 def test_results_are_written_in_the_documented_shape(tmp_path):
