@@ -77,7 +77,7 @@ def rescue_fields(events: DataFrame, known: tuple[str, ...]) -> DataFrame:
     Apart from parse_events on purpose: map_filter is a higher-order function, which Spark
     cannot compile, and in the same projection it would make every line's parse interpreted
     (measured: 16 s instead of 11.5 s per million lines). Here it runs on valid rows only,
-    and parses just the rare line that has such a field."""
+    and parses only the lines that have such a field (17% of the benchmark's events)."""
     known_fields = F.array(*[F.lit(name) for name in known])
     as_map = F.from_json("_unknown_fields_line", T.MapType(T.StringType(), T.StringType()))
     return (events.withColumn("_rescued", F.map_filter(as_map, lambda k, _v: ~F.array_contains(known_fields, k)))
