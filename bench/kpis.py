@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,8 +116,24 @@ def run_core(execute, dialect: Dialect, time_zone: str, parse_sql: str, events_s
     for name, sql in queries(dialect, time_zone).items():
         cursor = execute(sql)
         if name != "stitched":
-            columns = [getattr(d, "name", None) or d[0] for d in cursor.description]
-            results[name] = [dict(zip(columns, row)) for row in cursor.fetchall()]
+            results[name] = fetch_rows(cursor)
+    return results
+
+
+def fetch_rows(cursor) -> list[dict]:
+    """A DB-API cursor's result rows as dicts by column name (DuckDB or psycopg)."""
+    columns = [getattr(d, "name", None) or d[0] for d in cursor.description]
+    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+
+def run_phases(events: Callable[[], dict], money: Callable[[], list[dict]]) -> dict:
+    """The event results, with the money rows under "money" and each phase's seconds
+    (loading included) under "phases_s"."""
+    began = time.monotonic()
+    results = events()
+    events_done = time.monotonic()
+    results["money"] = money()
+    results["phases_s"] = {"events": round(events_done - began, 2), "money": round(time.monotonic() - events_done, 2)}
     return results
 
 

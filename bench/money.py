@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bench.kpis import fetch_rows
+
 # The dump header of each table (world/render_dumps.py writes them; a real export has the same).
 COLUMNS = {
     "orders": ("order_id", "user_id", "status", "total_amount", "currency", "placed_at", "updated_at"),
@@ -39,7 +41,6 @@ TIMESTAMP_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}:[0-9]{2}(
 class MoneyDialect:
     matches: str        # SQL: does text {col} match the whole of regular expression {pattern}
     to_timestamp: str   # SQL: text {col} (already matching TIMESTAMP_PATTERN) as a timestamp, null if invalid
-    local_date: str     # SQL: the business date of a UTC timestamp {col} in zone {tz}
 
 
 def _typed(d: MoneyDialect, table: str) -> str:
@@ -86,31 +87,29 @@ SELECT * FROM (
 ) ranked WHERE newest = 1"""
 
 
-def run_money(execute, d: MoneyDialect, time_zone: str) -> list[dict]:
+def run_money(execute, d: MoneyDialect, local_date: str, time_zone: str) -> list[dict]:
     """From the loaded orders_raw and payments_raw, through `execute(sql) -> cursor`: the money
-    KPIs per business date."""
+    KPIs per business date (`local_date`: the engine's Dialect.local_date template)."""
     for sql in (_typed(d, "orders"), _typed(d, "payments"), _current("orders"), _current("payments")):
         execute(sql)
-    cursor = execute(money_query(d, time_zone))
-    columns = [getattr(c, "name", None) or c[0] for c in cursor.description]
-    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+    return fetch_rows(execute(money_query(local_date, time_zone)))
 
 
-def money_query(d: MoneyDialect, time_zone: str) -> str:
+def money_query(local_date: str, time_zone: str) -> str:
     """Per business date: orders and gross cents by first capture, refund cents by first refund,
     paying users (distinct users with an order captured on the date)."""
-    paid_date = d.local_date.format(col="first_ts", tz=time_zone)
+    first_date = local_date.format(col="first_ts", tz=time_zone)
     return f"""
 WITH captured AS (
   SELECT order_id, min(paid_at) AS first_ts FROM payments_current WHERE paid_at IS NOT NULL GROUP BY order_id
 ), refunded AS (
   SELECT order_id, min(refunded_at) AS first_ts FROM payments_current WHERE refunded_at IS NOT NULL GROUP BY order_id
 ), gross AS (
-  SELECT CAST({paid_date} AS VARCHAR) AS business_date, count(DISTINCT c.order_id) AS orders,
+  SELECT CAST({first_date} AS VARCHAR) AS business_date, count(DISTINCT c.order_id) AS orders,
          CAST(sum(o.total_amount * 100) AS BIGINT) AS gross_cents, count(DISTINCT o.user_id) AS paying_users
   FROM captured c JOIN orders_current o ON o.order_id = c.order_id GROUP BY 1
 ), refunds AS (
-  SELECT CAST({paid_date} AS VARCHAR) AS business_date, CAST(sum(o.total_amount * 100) AS BIGINT) AS refund_cents
+  SELECT CAST({first_date} AS VARCHAR) AS business_date, CAST(sum(o.total_amount * 100) AS BIGINT) AS refund_cents
   FROM refunded r JOIN orders_current o ON o.order_id = r.order_id GROUP BY 1
 )
 SELECT coalesce(g.business_date, r.business_date) AS business_date, coalesce(g.orders, 0) AS orders,

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import duckdb
 
-from bench.kpis import Dialect, reject_reason_sql, reference_main, run_core, ts_pattern_sql
+from bench.kpis import Dialect, reject_reason_sql, reference_main, run_core, run_phases, ts_pattern_sql
 from bench.money import COLUMNS, MoneyDialect, run_money
 
 LOAD = """
@@ -65,8 +64,7 @@ FROM read_csv('{landing}/oltp/{table}/*/*.csv', header = true, all_varchar = tru
               delim = ',', quote = '"', escape = '"');
 """
 
-MONEY = MoneyDialect(matches="regexp_full_match({col}, '{pattern}')", to_timestamp="TRY_CAST({col} AS TIMESTAMP)",
-                     local_date="CAST(timezone('{tz}', CAST({col} AS TIMESTAMPTZ)) AS DATE)")
+MONEY = MoneyDialect(matches="regexp_full_match({col}, '{pattern}')", to_timestamp="TRY_CAST({col} AS TIMESTAMP)")
 
 DIALECT = Dialect(epoch_us="epoch_us(event_ts)",
                   local_date="CAST(timezone('{tz}', CAST({col} AS TIMESTAMPTZ)) AS DATE)")
@@ -89,16 +87,18 @@ def run(landing: Path, time_zone: str) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-duckdb-") as spill, duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
         con.execute(f"SET temp_directory = '{spill}'")  # what does not fit in memory goes here, not into cwd
-        began = time.monotonic()
-        con.execute(LOAD.format(landing=landing))
-        parse = PARSE.format(parse_ts=parse_ts_sql(), reason=reject_reason_sql())
-        results = run_core(con.execute, DIALECT, time_zone, parse, EVENTS)
-        events_done = time.monotonic()
-        for table, columns in COLUMNS.items():
-            con.execute(LOAD_DUMPS.format(table=table, columns=", ".join(columns), landing=landing))
-        results["money"] = run_money(con.execute, MONEY, time_zone)
-        results["phases_s"] = {"events": round(events_done - began, 2), "money": round(time.monotonic() - events_done, 2)}
-        return results
+
+        def events() -> dict:
+            con.execute(LOAD.format(landing=landing))
+            parse = PARSE.format(parse_ts=parse_ts_sql(), reason=reject_reason_sql())
+            return run_core(con.execute, DIALECT, time_zone, parse, EVENTS)
+
+        def money() -> list[dict]:
+            for table, columns in COLUMNS.items():
+                con.execute(LOAD_DUMPS.format(table=table, columns=", ".join(columns), landing=landing))
+            return run_money(con.execute, MONEY, DIALECT.local_date, time_zone)
+
+        return run_phases(events, money)
 
 
 if __name__ == "__main__":

@@ -8,16 +8,14 @@ then every orders and payments dump, loaded with COPY, into the money KPIs of be
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import psycopg
 
-from bench.kpis import Dialect, reject_reason_sql, reference_main, run_core, ts_pattern_sql
+from bench.kpis import Dialect, reject_reason_sql, reference_main, run_core, run_phases, ts_pattern_sql
 from bench.money import COLUMNS, MoneyDialect, run_money
 
-MONEY = MoneyDialect(matches="({col} ~ '^({pattern})$')", to_timestamp="try_timestamp_serial({col})",
-                     local_date="CAST(({col} AT TIME ZONE 'UTC') AT TIME ZONE '{tz}' AS DATE)")
+MONEY = MoneyDialect(matches="({col} ~ '^({pattern})$')", to_timestamp="try_timestamp_serial({col})")
 
 DIALECT = Dialect(epoch_us="CAST(extract(epoch FROM event_ts) * 1000000 AS BIGINT)",
                   local_date="CAST(({col} AT TIME ZONE 'UTC') AT TIME ZONE '{tz}' AS DATE)")
@@ -123,15 +121,17 @@ def load_dumps(conn, landing: Path) -> None:
 def run(landing: Path, time_zone: str, dsn: str) -> dict:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(SETUP)
-        began = time.monotonic()
-        load(conn, landing)
-        parse = PARSE % {"parse_ts": parse_ts_sql(), "reason": reject_reason_sql()}
-        results = run_core(conn.execute, DIALECT, time_zone, parse, EVENTS)
-        events_done = time.monotonic()
-        load_dumps(conn, landing)
-        results["money"] = run_money(conn.execute, MONEY, time_zone)
-        results["phases_s"] = {"events": round(events_done - began, 2), "money": round(time.monotonic() - events_done, 2)}
-        return results
+
+        def events() -> dict:
+            load(conn, landing)
+            parse = PARSE % {"parse_ts": parse_ts_sql(), "reason": reject_reason_sql()}
+            return run_core(conn.execute, DIALECT, time_zone, parse, EVENTS)
+
+        def money() -> list[dict]:
+            load_dumps(conn, landing)
+            return run_money(conn.execute, MONEY, DIALECT.local_date, time_zone)
+
+        return run_phases(events, money)
 
 
 if __name__ == "__main__":
