@@ -6,15 +6,18 @@ rows with an empty key, an unparseable number, date or flag, a key repeated with
 different values within one snapshot, or an order line or payment whose order is not in
 the same snapshot. Valid rows are MERGEd into fact_orders, fact_order_items and
 fact_payments (the latest updated_at wins, so old snapshots never undo newer state) and
-every status seen goes to order_status_history. dim_users and dim_products are rebuilt as
-SCD type 2 from all snapshots of their table, so order and repetition do not matter, and
-MERGEd, so only versions that changed are rewritten (emails, names and addresses are stored
-as keyed hashes; other columns a source declares as PII are blanked); a snapshot that lacks
+every status seen goes to order_status_history. dim_users and dim_products are SCD type 2:
+snapshots newer than every one a dimension was built from only add versions and close the
+ones they replace; a late or retaken snapshot rebuilds the history from all snapshots of the
+table (order and repetition do not matter). Either way only versions that changed are
+rewritten, by MERGE (emails, names and addresses are stored as keyed hashes; other columns
+a source declares as PII are blanked); a snapshot that lacks
 more than oltp.max_missing_share of the previous one's keys is refused before anything is
 written.
 """
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 
@@ -22,9 +25,9 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from jobs.common.io import (InputError, any_column_differs, changed_values, current_version, merge_into,
-                            read_table)
-from jobs.common.ledger import last_source_version, record_build
+from jobs.common.io import (Commit, InputError, any_column_differs, changed_values, current_version, merge_into,
+                            partitions, read_table)
+from jobs.common.ledger import last_build, last_source_version, record_build
 from jobs.common.runs import RunStats
 from jobs.common.secrets import pseudonym_key_frame, require_pseudonym_key
 from jobs.common.sources import SourceTable, load_sources
@@ -32,8 +35,8 @@ from schemas.oltp import DIMENSIONS, FACTS, FOREIGN_KEYS, OLTP_SNAPSHOTS, ORDER_
 from schemas.ops import QUARANTINE
 from transformations.common import conform
 from transformations.events import pseudonymise
-from transformations.oltp import (missing_key_shares, reject_conflicting_duplicates, reject_orphans, scd2_history,
-                                  type_snapshot)
+from transformations.oltp import (missing_key_shares, reject_conflicting_duplicates, reject_orphans, scd2_extend,
+                                  scd2_history, type_snapshot)
 from transformations.quarantine import to_quarantine
 
 # columns the contracts store only as keyed hashes (<column>_hash), whatever a source declares
@@ -85,7 +88,7 @@ def run(spark, cfg, args, ctx):
 
     try:
         # Dimensions first: a refused snapshot must stop the run before anything is written.
-        dimensions = {table: build_dimension(snapshots, sources[table], key_frame, cfg.oltp.max_missing_share, keep)
+        dimensions = {table: dimension_changes(spark, cfg, snapshots, version, sources[table], key_frame, keep)
                       for table in DIMENSIONS}
         recent = snapshots.where(F.col("snapshot_date").isin(*dates))
         typed = {table: keep(typed_rows(recent, sources[table])) for table in sources}
@@ -96,6 +99,9 @@ def run(spark, cfg, args, ctx):
                      read_table(spark, cfg, loaded, version=loaded_version).select(*sources[parent].key))
             typed[child] = keep(reject_orphans(typed[child], typed[parent], column, sources[parent].key[0], known))
         write_all(cfg, ctx, stats, sources, typed, dimensions)
+        for table, spec in DIMENSIONS.items():
+            commit = Commit(spec.full_name, current_version(spark, cfg, spec), 0)  # the version this run left
+            record_build(spark, cfg, ctx, spec, OLTP_SNAPSHOTS, version, None, None, commit)
     finally:
         for df in cached:
             df.unpersist()
@@ -117,12 +123,50 @@ def write_all(cfg, ctx, stats: RunStats, sources: dict[str, SourceTable], typed:
     stats.add(merge_into(history, cfg, ORDER_STATUS_HISTORY,
                          update_condition="s.first_seen_snapshot < t.first_seen_snapshot"))
     for table, spec in DIMENSIONS.items():  # only versions that changed are rewritten (and reach the change feed)
-        stats.add(merge_into(conform(dimensions[table], spec), cfg, spec, delete_missing=True,
-                             update_condition=any_column_differs(spec)))
+        if dimensions[table] is not None:
+            rows, whole = dimensions[table]
+            stats.add(merge_into(conform(rows, spec), cfg, spec, delete_missing=whole,
+                                 update_condition=any_column_differs(spec)))
 
 
-def build_dimension(snapshots: DataFrame, source: SourceTable, key_frame: DataFrame,
-                    max_missing_share: float, keep) -> DataFrame:
+def dimension_changes(spark, cfg, snapshots: DataFrame, version: int, source: SourceTable, key_frame: DataFrame,
+                      keep) -> tuple[DataFrame, bool] | None:
+    """(the rows to MERGE into the source's SCD2 dimension, whether they are the whole table),
+    or None when no snapshot of the source changed since the dimension was last built.
+
+    When every new snapshot is later than all those the dimension was built from, only the
+    last of those and the new ones are read, and only the versions they add or close are
+    MERGEd (scd2_extend), so a nightly run costs one snapshot, not the whole history. A late
+    or retaken snapshot rebuilds the dimension from every snapshot."""
+    spec = DIMENSIONS[source.name]
+    built = last_build(spark, cfg, spec, OLTP_SNAPSHOTS)
+    changed = changed_values(spark, cfg, OLTP_SNAPSHOTS, "snapshot_date", -1 if built is None else built[0], version)
+    new = sorted(set(changed) & snapshot_dates(spark, cfg, source.name, version))
+    if not new:
+        return None
+    before = snapshot_dates(spark, cfg, source.name, built[0]) if built and built[1] is not None else set()
+    last = max(before, default=None)
+    if last is not None and new[0] > last:
+        rows, attributes = observations(snapshots.where(F.col("snapshot_date").isin(last, *new)), source, key_frame,
+                                        cfg.oltp.max_missing_share, keep)
+        if not rows.where(F.col("snapshot_date") == last).isEmpty():
+            log.info("%s: adding the snapshots of %s to the history", spec.full_name, ", ".join(map(str, new)))
+            dimension = read_table(spark, cfg, spec, version=built[1])
+            return scd2_extend(dimension, rows, source.key, attributes, last), False
+    log.info("%s: rebuilding the history from every snapshot", spec.full_name)
+    rows, attributes = observations(snapshots, source, key_frame, cfg.oltp.max_missing_share, keep)
+    return scd2_history(rows, source.key, attributes), True
+
+
+def snapshot_dates(spark, cfg, table: str, version: int) -> set[dt.date]:
+    """The snapshot dates of one source table in bronze at `version`, from the Delta log alone."""
+    return {dt.date.fromisoformat(day) for name, day in partitions(spark, cfg, OLTP_SNAPSHOTS, version) if name == table}
+
+
+def observations(snapshots: DataFrame, source: SourceTable, key_frame: DataFrame, max_missing_share: float,
+                 keep) -> tuple[DataFrame, tuple[str, ...]]:
+    """The valid rows of a dimension's snapshots as SCD2 observations (PII hashed or blanked),
+    and their attribute columns; refuses a snapshot that looks truncated."""
     rows = typed_rows(snapshots, source).where(F.col("reject_reason").isNull())
     hashed = HASHED_PII.get(source.name, ())
     for column in source.pii:  # declared sensitive, but stored in clear by the contract: blank it
@@ -141,7 +185,7 @@ def build_dimension(snapshots: DataFrame, source: SourceTable, key_frame: DataFr
                          "and no table was changed; fix or remove that dump and rerun")
     attributes = tuple(c for c in rows.columns if c not in (*source.key, "updated_at", "snapshot_date",
                                                              "_source_file", "raw", "reject_reason"))
-    return scd2_history(rows.select(*source.key, "snapshot_date", "updated_at", *attributes), source.key, attributes)
+    return rows.select(*source.key, "snapshot_date", "updated_at", *attributes), attributes
 
 
 def write_quarantine(typed: dict[str, DataFrame], cfg, ctx, stats: RunStats) -> None:

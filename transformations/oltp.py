@@ -141,6 +141,37 @@ def scd2_history(observations: DataFrame, key: tuple[str, ...], attributes: tupl
     the previous version's start. A key missing from the next full snapshot gets a deleted
     version starting at that snapshot's time. Built from every snapshot at once, so
     processing snapshots out of order, or twice, gives the same history."""
+    return _versions(observations, key, attributes).drop("snapshot_date")
+
+
+def scd2_extend(dimension: DataFrame, observations: DataFrame, key: tuple[str, ...], attributes: tuple[str, ...],
+                last_date) -> DataFrame:
+    """The rows of an SCD type 2 `dimension` that snapshots newer than `last_date` add or
+    change: their new versions, and the current version of each key they close.
+
+    `dimension` is scd2_history of every snapshot up to `last_date`; `observations` holds the
+    snapshot of `last_date` (which keys it had, with which attributes) and the newer ones.
+    MERGEd by key and valid_from into `dimension`, the result equals scd2_history of all
+    snapshots, at the cost of the new snapshots rather than of the whole history."""
+    key = list(key)
+    # the latest start any earlier version proposed: a deleted version's start is its valid_from
+    floors = dimension.groupBy(*key).agg(
+        F.max(F.when(F.col("is_deleted"), F.col("valid_from")).otherwise(F.col("updated_at"))).alias("_floor"))
+    newer = F.col("snapshot_date") > F.lit(last_date)
+    # the last snapshot shows what each key looked like; it proposes no start of its own
+    seen = observations.withColumn("updated_at", F.when(newer, F.col("updated_at")))
+    added = _versions(seen, tuple(key), attributes, floors).where(newer)
+    first = added.groupBy(*key).agg(
+        F.min_by("valid_from", F.struct("snapshot_date", "is_deleted")).alias("_closed_at"))
+    closed = (dimension.where(F.col("is_current")).join(first, key)
+              .withColumn("valid_to", F.col("_closed_at")).withColumn("is_current", F.lit(False)).drop("_closed_at"))
+    return added.drop("snapshot_date").unionByName(closed.select(*added.drop("snapshot_date").columns))
+
+
+def _versions(observations: DataFrame, key: tuple[str, ...], attributes: tuple[str, ...],
+              floors: DataFrame | None = None) -> DataFrame:
+    """scd2_history with each version's snapshot_date; `floors` (key, _floor), if given, is
+    the latest start that versions before these observations proposed."""
     following = with_next_date(observations, "next_snapshot")
     by_key = Window.partitionBy(*key).orderBy("snapshot_date")
     hashed = (observations
@@ -161,11 +192,15 @@ def scd2_history(observations: DataFrame, key: tuple[str, ...], attributes: tupl
     every = versions.unionByName(deleted, allowMissingColumns=True)
     ordered = Window.partitionBy(*key).orderBy("snapshot_date", "is_deleted")
     proposed = F.when(F.col("is_deleted"), snapshot_ts(F.col("snapshot_date"))).otherwise(F.col("updated_at"))
+    previous = F.max(proposed).over(ordered.rowsBetween(Window.unboundedPreceding, -1))
+    if floors is not None:
+        every = every.join(floors, list(key), "left")
+        previous = F.greatest(previous, F.col("_floor"))
     with_from = (every
-                 .withColumn("_previous_from", F.max(proposed).over(ordered.rowsBetween(Window.unboundedPreceding, -1)))
+                 .withColumn("_previous_from", previous)
                  .withColumn("valid_from", F.when(F.col("_previous_from").isNull() | (proposed > F.col("_previous_from")),
                                                   proposed).otherwise(snapshot_ts(F.col("snapshot_date")))))
     return (with_from
             .withColumn("valid_to", F.lead("valid_from").over(ordered))
             .withColumn("is_current", F.col("valid_to").isNull())
-            .drop("_previous_from", "snapshot_date"))
+            .drop("_previous_from", "_floor"))

@@ -26,6 +26,17 @@ def last_source_version(spark: SparkSession, cfg: JobConfig, target: TableSpec, 
     return None if row["v"] is None else int(row["v"])
 
 
+def last_build(spark: SparkSession, cfg: JobConfig, target: TableSpec, source: TableSpec) -> tuple[int, int | None] | None:
+    """(source version, target version) of the newest build of `target` from `source`, or None."""
+    if not table_exists(spark, cfg, TABLE_BUILDS):
+        return None
+    row = (read_table(spark, cfg, TABLE_BUILDS)
+           .where((F.col("target") == target.full_name) & (F.col("source") == source.full_name))
+           .orderBy(F.col("source_version").desc(), F.col("built_ts").desc()).select("source_version", "target_version")
+           .first())
+    return None if row is None else (int(row[0]), None if row[1] is None else int(row[1]))
+
+
 def consumed_versions(spark: SparkSession, cfg: JobConfig, target: TableSpec) -> dict[str, int]:
     """Source full name -> the newest version `target` was built from, in one read."""
     if not table_exists(spark, cfg, TABLE_BUILDS):

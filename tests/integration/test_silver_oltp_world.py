@@ -1,8 +1,10 @@
 """Nightly dumps of the generated world to silver: facts, history and SCD2 dimensions equal
-the truth, in order, out of order or twice; a truncated snapshot is refused."""
+the truth, in order, night by night, out of order, twice or after a kill; a truncated snapshot is
+refused."""
 import argparse
 import collections
 import datetime as dt
+import logging
 import shutil
 from pathlib import Path
 
@@ -12,9 +14,9 @@ from pyspark.sql import functions as F
 
 from jobs import bronze_oltp, silver_oltp
 from jobs.common.cli import execute
-from jobs.common.io import current_version, read_table
-from schemas.oltp import DIM_PRODUCTS, DIM_USERS, FACT_ORDERS, FACT_PAYMENTS, ORDER_STATUS_HISTORY
-from schemas.ops import QUARANTINE
+from jobs.common.io import current_version, read_table, table_path
+from schemas.oltp import DIM_PRODUCTS, DIM_USERS, FACT_ORDERS, FACT_PAYMENTS, OLTP_SNAPSHOTS, ORDER_STATUS_HISTORY
+from schemas.ops import QUARANTINE, TABLE_BUILDS
 from tests.conftest import test_config
 from tests.integration.world_helpers import SMALL, generate_world, run_jobs, truth_bad_records
 from world.model import DAY_MS
@@ -110,16 +112,25 @@ def test_quarantine_holds_the_junk_dump_rows(spark, in_order):
     assert collections.Counter((r["source"], r["reason"]) for r in rows) == expected
 
 
-def test_out_of_order_and_repeated_snapshots_give_the_same_tables(spark, in_order, tmp_path):
+def test_snapshots_late_repeated_nightly_or_rerun_after_a_kill_give_the_same_tables(spark, in_order, tmp_path,
+                                                                                    caplog):
+    """A newer snapshot extends the dimensions; a late or repeated one rebuilds them. Either
+    way, and after a run killed between its MERGEs and its ledger rows, the tables equal
+    those of one run over every snapshot in order."""
     cfg = test_config(tmp_path)
     generate_world(cfg)
-    middle = SMALL.start_date + dt.timedelta(days=1)
-    ingest(spark, cfg, LAST, LAST)
-    run_jobs(spark, cfg, "silver_oltp")
-    ingest(spark, cfg, SMALL.start_date, LAST - dt.timedelta(days=1))
-    run_jobs(spark, cfg, "silver_oltp")
-    ingest(spark, cfg, middle, middle)  # the same dump delivered again
-    run_jobs(spark, cfg, "silver_oltp")
+    caplog.set_level(logging.INFO, logger="jobs.silver_oltp")
+    first, second, third = (SMALL.start_date + dt.timedelta(days=n) for n in range(3))
+    for start, end in ((second, second), (third, third), (None, None), (first, first), (LAST, LAST), (second, second)):
+        if start is None:  # the last run, killed after its MERGEs: drop its ledger rows and rerun
+            builds = table_path(cfg, TABLE_BUILDS)
+            spark.sql(f"DELETE FROM delta.`{builds}` WHERE source_version = {current_version(spark, cfg, OLTP_SNAPSHOTS)}")
+        else:
+            ingest(spark, cfg, start, end)
+        run_jobs(spark, cfg, "silver_oltp")
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("adding the snapshots of" in m for m in messages) == 6  # both dimensions: third, its rerun, LAST
+    assert sum("rebuilding the history" in m for m in messages) == 6   # the first build, late first, repeated second
     for spec in SILVER:
         assert_df_equality(read_table(spark, cfg, spec), read_table(spark, in_order, spec), ignore_row_order=True)
 

@@ -7,8 +7,8 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from schemas.oltp import TYPED
-from transformations.oltp import (missing_key_shares, reject_conflicting_duplicates, reject_orphans, scd2_history,
-                                  type_snapshot)
+from transformations.oltp import (missing_key_shares, reject_conflicting_duplicates, reject_orphans, scd2_extend,
+                                  scd2_history, type_snapshot)
 
 D1, D2, D3 = dt.date(2024, 3, 1), dt.date(2024, 3, 2), dt.date(2024, 3, 3)
 SNAPSHOT = "snapshot_date date, record map<string,string>, _source_file string"
@@ -109,6 +109,44 @@ def test_scd2_history_gives_a_missing_key_a_deleted_version(spark):
 def test_scd2_history_is_the_same_whatever_the_row_order(spark):
     rows = [("a", D1, ts(D1, 1), "KR"), ("a", D2, ts(D2, 3), "JP"), ("a", D3, ts(D2, 3), "JP")]
     assert history(spark, rows) == history(spark, list(reversed(rows)))
+
+
+D4, D5 = D3 + dt.timedelta(days=1), D3 + dt.timedelta(days=2)
+# every way a key's history can go across five snapshots: unchanged, changed, gone and back,
+# new late, gone for good, a change whose updated_at goes backwards, a touch without a change
+EVERY_CASE = [
+    *[("same", d, ts(D1, 1), "KR") for d in (D1, D2, D3, D4, D5)],
+    ("moves", D1, ts(D1, 1), "KR"), ("moves", D2, ts(D1, 1), "KR"), ("moves", D3, ts(D3, 4), "US"),
+    ("moves", D4, ts(D3, 4), "US"), ("moves", D5, ts(D5, 2), "JP"),
+    ("returns", D1, ts(D1, 2), "KR"), ("returns", D2, ts(D1, 2), "KR"), ("returns", D4, ts(D1, 2), "KR"),
+    ("returns", D5, ts(D1, 2), "KR"),
+    ("late", D4, ts(D4, 3), "FR"), ("late", D5, ts(D4, 3), "FR"),
+    ("leaves", D1, ts(D1, 3), "DE"), ("leaves", D2, ts(D1, 3), "DE"), ("leaves", D3, ts(D1, 3), "DE"),
+    ("back_clock", D1, ts(D2, 9), "KR"), ("back_clock", D2, ts(D2, 9), "KR"), ("back_clock", D3, ts(D1, 5), "US"),
+    ("back_clock", D4, ts(D1, 6), "JP"), ("back_clock", D5, ts(D1, 6), "JP"),
+    ("touched", D1, ts(D1, 1), "KR"), ("touched", D2, ts(D5, 23), "KR"), ("touched", D3, ts(D3, 1), "US"),
+    ("touched", D4, ts(D3, 1), "US"),
+    ("early_gone", D1, ts(D1, 1), "KR"), ("early_gone", D3, ts(D3, 2), "KR"),
+]
+
+
+def test_scd2_extend_merged_into_the_history_equals_a_rebuild_from_every_snapshot(spark):
+    observations = spark.createDataFrame(EVERY_CASE, OBS)
+    rebuilt = scd2_history(observations, ("id",), ("country",))
+    for last in (D2, D3):
+        before = scd2_history(observations.where(F.col("snapshot_date") <= last), ("id",), ("country",))
+        changes = scd2_extend(before, observations.where(F.col("snapshot_date") >= last), ("id",), ("country",), last)
+        merged = before.join(changes, ["id", "valid_from"], "left_anti").unionByName(changes)
+        assert_df_equality(merged, rebuilt, ignore_row_order=True, ignore_column_order=True, ignore_nullable=True)
+    assert rebuilt.count() == 20  # the cases above open this many versions: they are not trivial
+
+
+def test_scd2_extend_rewrites_only_the_closed_versions(spark):
+    observations = spark.createDataFrame(EVERY_CASE, OBS)
+    before = scd2_history(observations.where(F.col("snapshot_date") <= D4), ("id",), ("country",))
+    changes = scd2_extend(before, observations.where(F.col("snapshot_date") >= D4), ("id",), ("country",), D4)
+    assert {(r["id"], r["is_current"]) for r in changes.collect()} == {
+        ("moves", False), ("moves", True), ("touched", False), ("touched", True)}
 
 
 def test_missing_key_shares_measures_lost_keys_per_snapshot(spark):
