@@ -65,9 +65,22 @@ def create_once(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> None:
     _ENSURED.add(seen)
 
 
+# (application id, name) -> the table path this process last pointed the name at
+_REGISTERED: dict[tuple[str, str], str] = {}
+
+
 def register(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> None:
-    """Make `<layer>.<table>` name the table at its warehouse path in the session catalog."""
+    """Make `<layer>.<table>` name the table at its warehouse path in the session catalog
+    (checked once per name and Spark application: a check costs a catalog lookup and a Spark job)."""
     path = table_path(cfg, spec)
+    name = (spark.sparkContext.applicationId, spec.full_name)
+    if _REGISTERED.get(name) == path:
+        return
+    _register(spark, spec, path)
+    _REGISTERED[name] = path
+
+
+def _register(spark: SparkSession, spec: TableSpec, path: str) -> None:
     if not spark.catalog.databaseExists(spec.layer):
         spark.sql(f"CREATE DATABASE IF NOT EXISTS {spec.layer}")
     if spark.catalog.tableExists(spec.full_name):
