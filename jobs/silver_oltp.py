@@ -88,8 +88,12 @@ def run(spark, cfg, args, ctx):
 
     try:
         # Dimensions first: a refused snapshot must stop the run before anything is written.
-        dimensions = {table: dimension_changes(spark, cfg, snapshots, version, sources[table], key_frame, keep)
-                      for table in DIMENSIONS}
+        # one change-feed read per consumed version, one file listing per bronze version, for both dimensions
+        changed_since = functools.cache(lambda after: dates if after == consumed else changed_values(
+            spark, cfg, OLTP_SNAPSHOTS, "snapshot_date", -1 if after is None else after, version))
+        dates_at = functools.cache(lambda at: partitions(spark, cfg, OLTP_SNAPSHOTS, version if at is None else at))
+        dimensions = {table: dimension_changes(spark, cfg, snapshots, sources[table], key_frame, keep,
+                                               changed_since, dates_at) for table in DIMENSIONS}
         recent = snapshots.where(F.col("snapshot_date").isin(*dates))
         typed = {table: keep(typed_rows(recent, sources[table])) for table in sources}
         for child, column, parent in FOREIGN_KEYS:
@@ -129,10 +133,12 @@ def write_all(cfg, ctx, stats: RunStats, sources: dict[str, SourceTable], typed:
                                  update_condition=any_column_differs(spec)))
 
 
-def dimension_changes(spark, cfg, snapshots: DataFrame, version: int, source: SourceTable, key_frame: DataFrame,
-                      keep) -> tuple[DataFrame, bool] | None:
+def dimension_changes(spark, cfg, snapshots: DataFrame, source: SourceTable, key_frame: DataFrame, keep,
+                      changed_since, dates_at) -> tuple[DataFrame, bool] | None:
     """(the rows to MERGE into the source's SCD2 dimension, whether they are the whole table),
     or None when no snapshot of the source changed since the dimension was last built.
+    `changed_since(v)` gives the snapshot dates bronze changed after version v (None: ever);
+    `dates_at(v)` the (table, date) partitions of bronze at version v (None: the one this run reads).
 
     When every new snapshot is later than all those the dimension was built from, only the
     last of those and the new ones are read, and only the versions they add or close are
@@ -140,11 +146,10 @@ def dimension_changes(spark, cfg, snapshots: DataFrame, version: int, source: So
     or retaken snapshot rebuilds the dimension from every snapshot."""
     spec = DIMENSIONS[source.name]
     built = last_build(spark, cfg, spec, OLTP_SNAPSHOTS)
-    changed = changed_values(spark, cfg, OLTP_SNAPSHOTS, "snapshot_date", -1 if built is None else built[0], version)
-    new = sorted(set(changed) & snapshot_dates(spark, cfg, source.name, version))
+    new = sorted(set(changed_since(built and built[0])) & snapshot_dates(dates_at(None), source.name))
     if not new:
         return None
-    before = snapshot_dates(spark, cfg, source.name, built[0]) if built and built[1] is not None else set()
+    before = snapshot_dates(dates_at(built[0]), source.name) if built and built[1] is not None else set()
     last = max(before, default=None)
     if last is not None and new[0] > last:
         rows, attributes = observations(snapshots.where(F.col("snapshot_date").isin(last, *new)), source, key_frame,
@@ -158,9 +163,9 @@ def dimension_changes(spark, cfg, snapshots: DataFrame, version: int, source: So
     return scd2_history(rows, source.key, attributes), True
 
 
-def snapshot_dates(spark, cfg, table: str, version: int) -> set[dt.date]:
-    """The snapshot dates of one source table in bronze at `version`, from the Delta log alone."""
-    return {dt.date.fromisoformat(day) for name, day in partitions(spark, cfg, OLTP_SNAPSHOTS, version) if name == table}
+def snapshot_dates(partition_values: set[tuple], table: str) -> set[dt.date]:
+    """The snapshot dates of one source table among bronze's (table, date) partition values."""
+    return {dt.date.fromisoformat(day) for name, day in partition_values if name == table}
 
 
 def observations(snapshots: DataFrame, source: SourceTable, key_frame: DataFrame, max_missing_share: float,

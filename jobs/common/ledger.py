@@ -18,12 +18,8 @@ from schemas.spec import TableSpec
 
 
 def last_source_version(spark: SparkSession, cfg: JobConfig, target: TableSpec, source: TableSpec) -> int | None:
-    if not table_exists(spark, cfg, TABLE_BUILDS):
-        return None
-    row = (read_table(spark, cfg, TABLE_BUILDS)
-           .where((F.col("target") == target.full_name) & (F.col("source") == source.full_name))
-           .agg(F.max("source_version").alias("v")).first())
-    return None if row["v"] is None else int(row["v"])
+    built = last_build(spark, cfg, target, source)
+    return None if built is None else built[0]
 
 
 def last_build(spark: SparkSession, cfg: JobConfig, target: TableSpec, source: TableSpec) -> tuple[int, int | None] | None:
