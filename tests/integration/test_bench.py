@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench.compare import compare, pipeline_kpis, reference_kpis
+from bench.measure import warm_page_cache
 from bench.report import growth, ratios, write_results
 from jobs.common.config import PROJECT_ROOT
 from tests.integration.world_helpers import truth_csv
@@ -94,3 +95,10 @@ def test_results_are_written_in_the_documented_shape(tmp_path):
     assert judged["pipeline / postgres < 0.7"] is False and judged["peak memory < 8 GiB (MB)"] is True
     assert judged["time grows no faster than events (time ratio / events ratio <= 1)"] is None
     assert all(p.exists() for p in paths) and (tmp_path / "chart.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_every_engine_starts_from_the_same_warm_page_cache(tmp_path):
+    (tmp_path / "events" / "2024-03-01").mkdir(parents=True)
+    (tmp_path / "events" / "2024-03-01" / "a.jsonl").write_bytes(b"x" * (3 << 20))
+    (tmp_path / "oltp.csv").write_text("id\n1\n")
+    assert warm_page_cache(tmp_path) == (3 << 20) + 5  # every byte of every file, nested ones too
