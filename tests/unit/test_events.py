@@ -93,6 +93,17 @@ def test_dedupe_events_keeps_one_row_per_event_id_earliest_ingested(spark):
     assert_df_equality(dedupe_events(events), expected, ignore_row_order=True)
 
 
+def test_dedupe_events_ranks_every_copy_then_breaks_ties_by_file_name(spark):
+    rows = [("e1", "a.jsonl", dt.datetime(2024, 3, 2), "x"), ("e2", "b.jsonl", dt.datetime(2024, 3, 4), "y"),
+            ("e2", "a.jsonl", dt.datetime(2024, 3, 4), "z"), ("e2", "c.jsonl", dt.datetime(2024, 3, 1), "w"),
+            ("e3", "d.jsonl", dt.datetime(2024, 3, 5), "v")]
+    events = spark.createDataFrame(rows, "event_id string, _source_file string, _ingested_at timestamp, v string")
+    expected = spark.createDataFrame([rows[0], rows[3], rows[4]], events.schema)
+    assert_df_equality(dedupe_events(events), expected, ignore_row_order=True)
+    same_time = events.where("event_id = 'e2'").withColumn("_ingested_at", F.lit(dt.datetime(2024, 3, 4)))
+    assert [r["v"] for r in dedupe_events(same_time).collect()] == ["z"]
+
+
 def test_dedupe_events_empty_input_gives_empty_output(spark):
     empty = spark.createDataFrame([], "event_id string, _source_file string, _ingested_at timestamp")
     assert dedupe_events(empty).count() == 0
