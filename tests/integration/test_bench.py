@@ -102,3 +102,21 @@ def test_every_engine_starts_from_the_same_warm_page_cache(tmp_path):
     (tmp_path / "events" / "2024-03-01" / "a.jsonl").write_bytes(b"x" * (3 << 20))
     (tmp_path / "oltp.csv").write_text("id\n1\n")
     assert warm_page_cache(tmp_path) == (3 << 20) + 5  # every byte of every file, nested ones too
+
+
+def test_postgres_try_functions_survive_a_parallel_plan(db_servers):
+    """A PL/pgSQL exception block opens a subtransaction, which a parallel worker cannot: the
+    try-functions must be PARALLEL UNSAFE, or a plan the planner may choose fails."""
+    import psycopg
+    from bench.reference_postgres import SETUP
+    pg = db_servers["postgresql"]
+    with psycopg.connect(host=pg.host, port=pg.port, user=pg.user, password=pg.password, dbname=pg.database,
+                         autocommit=True) as conn:
+        conn.execute(SETUP)
+        conn.execute("INSERT INTO raw SELECT 'f', CASE WHEN i % 3 = 0 THEN '{not json' ELSE '{\"a\": 1}' END "
+                     "FROM generate_series(1, 20000) i")
+        conn.execute("ANALYZE raw")
+        conn.execute("SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0")
+        parsed = conn.execute("SELECT count(try_jsonb(value)), count(try_utc(value, true)) FROM raw").fetchone()
+        conn.execute("DROP TABLE raw")
+    assert parsed == (13334, 0)
