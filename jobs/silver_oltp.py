@@ -27,7 +27,7 @@ from pyspark.sql import functions as F
 
 from jobs.common.io import (Commit, InputError, any_column_differs, changed_values, current_version, merge_into,
                             partitions, read_table)
-from jobs.common.ledger import last_build, last_source_version, record_build
+from jobs.common.ledger import append_builds, build_row, last_build, last_source_version
 from jobs.common.runs import RunStats
 from jobs.common.secrets import pseudonym_key_frame, require_pseudonym_key
 from jobs.common.sources import SourceTable, load_sources
@@ -103,14 +103,16 @@ def run(spark, cfg, args, ctx):
                      read_table(spark, cfg, loaded, version=loaded_version).select(*sources[parent].key))
             typed[child] = keep(reject_orphans(typed[child], typed[parent], column, sources[parent].key[0], known))
         write_all(cfg, ctx, stats, sources, typed, dimensions)
-        for table, spec in DIMENSIONS.items():
-            commit = Commit(spec.full_name, current_version(spark, cfg, spec), 0)  # the version this run left
-            record_build(spark, cfg, ctx, spec, OLTP_SNAPSHOTS, version, None, None, commit)
     finally:
         for df in cached:
             df.unpersist()
-    record_build(spark, cfg, ctx, FACTS["orders"], OLTP_SNAPSHOTS, version, min(dates, default=None),
-                 max(dates, default=None), stats.commits[-1] if stats.commits else None)
+    # what was built from which bronze version, in one ledger commit
+    builds = [build_row(ctx, spec, OLTP_SNAPSHOTS.full_name, version, None, None,
+                        Commit(spec.full_name, current_version(spark, cfg, spec), 0))  # the version this run left
+              for spec in DIMENSIONS.values()]
+    builds.append(build_row(ctx, FACTS["orders"], OLTP_SNAPSHOTS.full_name, version, min(dates, default=None),
+                            max(dates, default=None), stats.commits[-1] if stats.commits else None))
+    append_builds(spark, cfg, builds)
     return stats
 
 

@@ -29,7 +29,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.common.config import JobConfig
-from jobs.common.io import (Commit, InputError, append, changed_rows, current_version, overwrite,
+from jobs.common.io import (Commit, InputError, append_rows, changed_rows, current_version, overwrite,
                             partitions, read_table, replace_where, table_exists)
 from jobs.common.ledger import consumed_versions, record_builds
 from jobs.common.runs import RunContext, RunStats
@@ -186,7 +186,7 @@ def _record(spark, cfg, ctx, build: GoldBuild, versions: Versions, dates: list, 
         built = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         rows = [(build.target.full_name, day, dict(versions), commit.version, ctx.run_id, code_version(), built)
                 for day in dates]
-        append(spark.createDataFrame(rows, GOLD_BUILDS.schema), cfg, GOLD_BUILDS)
+        append_rows(spark.createDataFrame(rows, GOLD_BUILDS.schema), cfg, GOLD_BUILDS)
     start, end = (min(dates), max(dates)) if dates and dates[0] is not None else window
     record_builds(spark, cfg, ctx, build.target, versions, start, end, commit)
 

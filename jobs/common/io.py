@@ -124,13 +124,18 @@ def overwrite(df: DataFrame, cfg: JobConfig, spec: TableSpec) -> Commit:
 def append(df: DataFrame, cfg: JobConfig, spec: TableSpec, txn: tuple[str, int] | None = None) -> Commit:
     """Append rows. `txn` = (app id, version) makes the append idempotent: Delta skips a
     write whose version it has already committed for that app id."""
-    spark = df.sparkSession
-    create_once(spark, cfg, spec)
+    append_rows(df, cfg, spec, txn)
+    return last_commit(df.sparkSession, cfg, spec)
+
+
+def append_rows(df: DataFrame, cfg: JobConfig, spec: TableSpec, txn: tuple[str, int] | None = None) -> None:
+    """append without reading the commit back (a read of the table's history): for the ops
+    ledgers, whose own versions no run reports."""
+    create_once(df.sparkSession, cfg, spec)
     writer = df.select(*spec.columns).write.format("delta").mode("append")
     if txn is not None:
         writer = writer.option("txnAppId", txn[0]).option("txnVersion", txn[1])
     writer.save(table_path(cfg, spec))
-    return last_commit(spark, cfg, spec)
 
 
 def overwrite_range(df: DataFrame, cfg: JobConfig, spec: TableSpec, column: str,

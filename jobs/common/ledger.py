@@ -10,7 +10,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from jobs.common.config import JobConfig
-from jobs.common.io import Commit, append, read_table, table_exists
+from jobs.common.io import Commit, append_rows, read_table, table_exists
 from jobs.common.runs import RunContext
 from jobs.common.version import code_version
 from schemas.ops import TABLE_BUILDS
@@ -42,20 +42,28 @@ def consumed_versions(spark: SparkSession, cfg: JobConfig, target: TableSpec) ->
     return {row["source"]: int(row["v"]) for row in rows}
 
 
+def build_row(ctx: RunContext, target: TableSpec, source: str, source_version: int, start: dt.date | None,
+              end: dt.date | None, target_commit: Commit | None) -> tuple:
+    """One ops.table_builds row: `target` was built from version `source_version` of `source`."""
+    built = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return (target.full_name, source, source_version, start, end, target_commit.version if target_commit else None,
+            ctx.run_id, code_version(), built)
+
+
+def append_builds(spark: SparkSession, cfg: JobConfig, rows: list[tuple]) -> None:
+    """Record build_row rows, in one commit."""
+    append_rows(spark.createDataFrame(rows, TABLE_BUILDS.schema), cfg, TABLE_BUILDS)
+
+
 def record_builds(spark: SparkSession, cfg: JobConfig, ctx: RunContext, target: TableSpec,
                   sources: dict[str, int], start: dt.date | None, end: dt.date | None,
-                  target_commit: Commit | None) -> Commit:
+                  target_commit: Commit | None) -> None:
     """record_build for several sources at once, in one commit."""
-    built = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    rows = [(target.full_name, source, version, start, end, target_commit.version if target_commit else None,
-             ctx.run_id, code_version(), built) for source, version in sorted(sources.items())]
-    return append(spark.createDataFrame(rows, TABLE_BUILDS.schema), cfg, TABLE_BUILDS)
+    append_builds(spark, cfg, [build_row(ctx, target, source, version, start, end, target_commit)
+                               for source, version in sorted(sources.items())])
 
 
 def record_build(spark: SparkSession, cfg: JobConfig, ctx: RunContext, target: TableSpec, source: TableSpec,
                  source_version: int, start: dt.date | None, end: dt.date | None,
-                 target_commit: Commit | None) -> Commit:
-    built = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    row = (target.full_name, source.full_name, source_version, start, end,
-           target_commit.version if target_commit else None, ctx.run_id, code_version(), built)
-    return append(spark.createDataFrame([row], TABLE_BUILDS.schema), cfg, TABLE_BUILDS)
+                 target_commit: Commit | None) -> None:
+    append_builds(spark, cfg, [build_row(ctx, target, source.full_name, source_version, start, end, target_commit)])

@@ -9,7 +9,7 @@ import uuid
 from pyspark.sql import SparkSession
 
 from jobs.common.config import JobConfig
-from jobs.common.io import Commit, append
+from jobs.common.io import Commit, append_rows
 from jobs.common.version import code_version
 from schemas.ops import JOB_RUNS
 
@@ -65,5 +65,5 @@ def record_run(spark: SparkSession, cfg: JobConfig, ctx: RunContext, stats: RunS
         dict(stats.rows_quarantined), stats.table_versions(), code_version(), error,
         ctx.started_ts.date(),
     )
-    append(spark.createDataFrame([row], JOB_RUNS.schema), cfg, JOB_RUNS)
+    append_rows(spark.createDataFrame([row], JOB_RUNS.schema), cfg, JOB_RUNS)
     log.info("recorded run %s of %s as %s in %s", ctx.run_id, ctx.job, status, JOB_RUNS.full_name)
