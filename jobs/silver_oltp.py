@@ -25,7 +25,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from jobs.common.io import (Commit, InputError, any_column_differs, changed_values, current_version, merge_into,
+from jobs.common.io import (InputError, any_column_differs, changed_values, current_version, merge_into,
                             partitions, read_table)
 from jobs.common.ledger import append_builds, build_row, last_build, last_source_version
 from jobs.common.runs import RunStats
@@ -108,10 +108,10 @@ def run(spark, cfg, args, ctx):
             df.unpersist()
     # what was built from which bronze version, in one ledger commit
     builds = [build_row(ctx, spec, OLTP_SNAPSHOTS.full_name, version, None, None,
-                        Commit(spec.full_name, current_version(spark, cfg, spec), 0))  # the version this run left
+                        current_version(spark, cfg, spec))  # the version this run left
               for spec in DIMENSIONS.values()]
     builds.append(build_row(ctx, FACTS["orders"], OLTP_SNAPSHOTS.full_name, version, min(dates, default=None),
-                            max(dates, default=None), stats.commits[-1] if stats.commits else None))
+                            max(dates, default=None), stats.commits[-1].version if stats.commits else None))
     append_builds(spark, cfg, builds)
     return stats
 

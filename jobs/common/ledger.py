@@ -43,11 +43,11 @@ def consumed_versions(spark: SparkSession, cfg: JobConfig, target: TableSpec) ->
 
 
 def build_row(ctx: RunContext, target: TableSpec, source: str, source_version: int, start: dt.date | None,
-              end: dt.date | None, target_commit: Commit | None) -> tuple:
-    """One ops.table_builds row: `target` was built from version `source_version` of `source`."""
+              end: dt.date | None, target_version: int | None) -> tuple:
+    """One ops.table_builds row: `target` (at `target_version`, None if this build wrote
+    nothing) was built from version `source_version` of `source`."""
     built = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    return (target.full_name, source, source_version, start, end, target_commit.version if target_commit else None,
-            ctx.run_id, code_version(), built)
+    return (target.full_name, source, source_version, start, end, target_version, ctx.run_id, code_version(), built)
 
 
 def append_builds(spark: SparkSession, cfg: JobConfig, rows: list[tuple]) -> None:
@@ -59,11 +59,13 @@ def record_builds(spark: SparkSession, cfg: JobConfig, ctx: RunContext, target: 
                   sources: dict[str, int], start: dt.date | None, end: dt.date | None,
                   target_commit: Commit | None) -> None:
     """record_build for several sources at once, in one commit."""
-    append_builds(spark, cfg, [build_row(ctx, target, source, version, start, end, target_commit)
+    target_version = target_commit.version if target_commit else None
+    append_builds(spark, cfg, [build_row(ctx, target, source, version, start, end, target_version)
                                for source, version in sorted(sources.items())])
 
 
 def record_build(spark: SparkSession, cfg: JobConfig, ctx: RunContext, target: TableSpec, source: TableSpec,
                  source_version: int, start: dt.date | None, end: dt.date | None,
                  target_commit: Commit | None) -> None:
-    append_builds(spark, cfg, [build_row(ctx, target, source.full_name, source_version, start, end, target_commit)])
+    append_builds(spark, cfg, [build_row(ctx, target, source.full_name, source_version, start, end,
+                                         target_commit.version if target_commit else None)])

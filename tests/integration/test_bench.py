@@ -6,10 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from bench.compare import compare, pipeline_kpis, reference_kpis
 from bench.measure import warm_page_cache
+from bench.reference_postgres import SETUP
 from bench.report import growth, ratios, write_results
 from jobs.common.config import PROJECT_ROOT
 from tests.integration.world_helpers import truth_csv
@@ -107,8 +109,6 @@ def test_every_engine_starts_from_the_same_warm_page_cache(tmp_path):
 def test_postgres_try_functions_survive_a_parallel_plan(db_servers):
     """A PL/pgSQL exception block opens a subtransaction, which a parallel worker cannot: the
     try-functions must be PARALLEL UNSAFE, or a plan the planner may choose fails."""
-    import psycopg
-    from bench.reference_postgres import SETUP
     pg = db_servers["postgresql"]
     with psycopg.connect(host=pg.host, port=pg.port, user=pg.user, password=pg.password, dbname=pg.database,
                          autocommit=True) as conn:
