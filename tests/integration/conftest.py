@@ -1,9 +1,12 @@
+import shutil
+from pathlib import Path
+
 import pytest
 
-from jobs.pipeline import STEPS
 from tests import dbservers
 from tests.conftest import test_config
-from tests.integration.world_helpers import generate_world, run_jobs
+from tests.integration.world_helpers import SMALL, generate_world, run_pipeline
+from world.delivery import deliver, delivery_days
 
 
 @pytest.fixture(scope="session")
@@ -15,9 +18,19 @@ def db_servers(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def clean_run(spark, tmp_path_factory):
-    """The small world built once by every pipeline step in this process, in local mode:
-    the reference that killed runs and cluster runs are compared with."""
-    cfg = test_config(tmp_path_factory.mktemp("clean"))
-    generate_world(cfg)
-    run_jobs(spark, cfg, *STEPS)
+    """The small world delivered day by day, as a daily schedule sees it, and built by every
+    pipeline step in this process in local mode: the first two days one run each, then the
+    other days and the late events after them in a third. Gold tests compare it with the
+    truth; killed, cluster and benchmark runs compare their one backfill with it, so each of
+    them also shows that a backfill gives what day-by-day runs give."""
+    root = tmp_path_factory.mktemp("clean")
+    cfg, source = test_config(root / "daily"), test_config(root / "source")
+    generate_world(source)
+    days = delivery_days(Path(source.paths.landing))
+    assert len(days) > SMALL.days  # late events keep arriving after the world's last day
+    for batch in (days[:1], days[1:2], days[2:]):
+        for day in batch:
+            deliver(Path(source.paths.landing), Path(cfg.paths.landing), day)
+        run_pipeline(spark, cfg, batch[0], batch[-1])
+    shutil.copytree(source.paths.truth, cfg.paths.truth)
     return cfg

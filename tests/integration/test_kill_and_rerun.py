@@ -1,6 +1,6 @@
 """A pipeline killed with SIGKILL at random points and rerun until it completes leaves
-the same bronze, silver and gold tables as one clean run; the clean run's gold equals the
-truth in UTC."""
+the same bronze, silver and gold tables as the session's clean run, which was delivered day
+by day and whose gold equals the truth in UTC (test_gold_world)."""
 import os
 import random
 import signal
@@ -13,7 +13,6 @@ import pytest
 from jobs.common.config import PROJECT_ROOT, paths_under
 from tests.conftest import test_config
 from tests.integration.compare import assert_same_tables
-from tests.integration.gold_truth import TRUTH_FILES, mismatches
 from tests.integration.world_helpers import generate_world
 
 pytestmark = pytest.mark.slow
@@ -28,9 +27,6 @@ def pipeline_process(root):
 
 
 def test_pipeline_killed_at_random_points_then_rerun_equals_one_clean_run(spark, clean_run, tmp_path):
-    for spec in TRUTH_FILES:
-        assert mismatches(spark, clean_run, spec, "UTC") == []
-
     killed = test_config(tmp_path / "killed")
     generate_world(killed)
     rng = random.Random(20241124)

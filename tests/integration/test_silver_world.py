@@ -1,33 +1,23 @@
-"""On a generated world, silver holds exactly the clean truth and quarantine exactly the dirt."""
+"""On a generated world, silver holds exactly the clean truth and quarantine exactly the dirt:
+the session's clean run, which received the world a day at a time."""
 import collections
 import datetime as dt
 import json
 from pathlib import Path
 
-import pytest
 from pyspark.sql import functions as F
 
 from jobs.common.io import read_table
 from schemas.events import EVENTS, SESSIONS
 from schemas.ops import JOB_RUNS, QUARANTINE
 from schemas.web import PAGE_VIEWS
-from tests.integration.world_helpers import (generate_world, relative_to_landing, run_jobs, truth_bad_records,
-                                             truth_csv)
+from tests.integration.world_helpers import relative_to_landing, run_jobs, truth_bad_records, truth_csv
 
 PIPELINE = ("bronze_events", "bronze_access_logs", "silver_events", "silver_sessions", "silver_page_views")
 
 
-@pytest.fixture(scope="module")
-def built(spark, tmp_path_factory):
-    from tests.conftest import test_config
-    cfg = test_config(tmp_path_factory.mktemp("silver_world"))
-    generate_world(cfg)
-    outcomes = run_jobs(spark, cfg, *PIPELINE)
-    return cfg, outcomes
-
-
-def test_silver_events_hold_exactly_the_clean_events_in_their_true_dates(spark, built):
-    cfg, _ = built
+def test_silver_events_hold_exactly_the_clean_events_in_their_true_dates(spark, clean_run):
+    cfg = clean_run
     truth = {(r["event_id"], dt.datetime.fromtimestamp(int(r["event_ts_ms"]) / 1000, tz=dt.timezone.utc).date())
              for r in truth_csv(cfg, "events.csv")}
     rows = read_table(spark, cfg, EVENTS).select("event_id", "event_date").collect()
@@ -35,23 +25,23 @@ def test_silver_events_hold_exactly_the_clean_events_in_their_true_dates(spark, 
     assert {(r["event_id"], r["event_date"]) for r in rows} == truth
 
 
-def test_silver_events_timestamps_equal_the_true_instants(spark, built):
-    cfg, _ = built
+def test_silver_events_timestamps_equal_the_true_instants(spark, clean_run):
+    cfg = clean_run
     truth = {r["event_id"]: int(r["event_ts_ms"]) for r in truth_csv(cfg, "events.csv")}
     rows = read_table(spark, cfg, EVENTS).select("event_id", (F.unix_millis("event_ts")).alias("ms")).collect()
     assert {r["event_id"]: r["ms"] for r in rows} == truth
 
 
-def test_quarantine_holds_exactly_the_injected_bad_event_lines(spark, built):
-    cfg, _ = built
+def test_quarantine_holds_exactly_the_injected_bad_event_lines(spark, clean_run):
+    cfg = clean_run
     expected = collections.Counter((b["file"], b["raw"], b["reason"]) for b in truth_bad_records(cfg, "events"))
     rows = read_table(spark, cfg, QUARANTINE).where(F.col("source") == "events").collect()
     actual = collections.Counter((relative_to_landing(r["source_file"]), r["raw"], r["reason"]) for r in rows)
     assert actual == expected
 
 
-def test_page_views_hold_every_valid_request_and_quarantine_the_junk_lines(spark, built):
-    cfg, _ = built
+def test_page_views_hold_every_valid_request_and_quarantine_the_junk_lines(spark, clean_run):
+    cfg = clean_run
 
     manifest = json.loads((Path(cfg.paths.truth) / "world.json").read_text())
     page_views = read_table(spark, cfg, PAGE_VIEWS)
@@ -61,8 +51,8 @@ def test_page_views_hold_every_valid_request_and_quarantine_the_junk_lines(spark
     assert collections.Counter((relative_to_landing(r["source_file"]), r["raw"], r["reason"]) for r in rows) == expected
 
 
-def test_page_views_flag_bots_static_assets_and_pages_like_the_truth(spark, built):
-    cfg, _ = built
+def test_page_views_flag_bots_static_assets_and_pages_like_the_truth(spark, clean_run):
+    cfg = clean_run
     truth = {r["business_date"]: r for r in truth_csv(cfg, "UTC/web_traffic_daily.csv")}
     daily = (read_table(spark, cfg, PAGE_VIEWS)
              .groupBy("request_date")
@@ -78,16 +68,16 @@ def test_page_views_flag_bots_static_assets_and_pages_like_the_truth(spark, buil
     assert len(daily) == len(truth)
 
 
-def test_silver_events_keep_the_drifted_field_and_hash_pii(spark, built):
-    cfg, _ = built
+def test_silver_events_keep_the_drifted_field_and_hash_pii(spark, clean_run):
+    cfg = clean_run
     events = read_table(spark, cfg, EVENTS)
     assert events.where(F.col("_rescued")["app_version"] == "5.3.0").count() > 0
     assert "ip" not in events.columns and "email" not in events.columns
     assert events.where(F.col("ip_hash").rlike("^[0-9a-f]{64}$")).count() == events.count()
 
 
-def test_sessions_match_the_true_sessions(spark, built):
-    cfg, _ = built
+def test_sessions_match_the_true_sessions(spark, clean_run):
+    cfg = clean_run
     truth = collections.defaultdict(list)
     for row in truth_csv(cfg, "events.csv"):
         truth[row["session_id"]].append(row)
@@ -101,20 +91,25 @@ def test_sessions_match_the_true_sessions(spark, built):
     assert {tuple(r) for r in sessions} == expected
 
 
-def test_every_run_is_recorded_with_rows_and_quarantine_reasons(spark, built):
-    cfg, outcomes = built
-    runs = {r["job"]: r for r in read_table(spark, cfg, JOB_RUNS).collect()}
-    assert set(runs) == set(PIPELINE)
-    silver = runs["silver_events"]
-    expected = collections.Counter(b["reason"] for b in truth_bad_records(cfg, "events"))
-    assert silver["rows_quarantined"] == dict(expected)
-    assert silver["rows_written"]["silver.events"] == len(truth_csv(cfg, "events.csv"))
-    assert silver["status"] == "succeeded" and silver["duration_ms"] > 0
-    assert "silver.events" in silver["table_versions"] and "ops.quarantine" in silver["table_versions"]
+def test_every_run_is_recorded_with_rows_and_quarantine_reasons(spark, clean_run):
+    cfg = clean_run
+    runs = read_table(spark, cfg, JOB_RUNS).where(F.col("status") == "succeeded").orderBy("started_ts").collect()
+    assert set(PIPELINE) <= {r["job"] for r in runs}
+    silver = [r for r in runs if r["job"] == "silver_events" and r["rows_written"].get("silver.events")]
+    assert len(silver) == 3  # one per delivery batch; a later run with nothing new writes nothing
+    quarantined, written = collections.Counter(), 0
+    for run in silver:
+        quarantined.update(run["rows_quarantined"])
+        written += run["rows_written"]["silver.events"]
+        assert run["duration_ms"] > 0
+        assert "silver.events" in run["table_versions"]
+        assert ("ops.quarantine" in run["table_versions"]) == bool(run["rows_quarantined"])
+    assert quarantined == collections.Counter(b["reason"] for b in truth_bad_records(cfg, "events"))
+    assert written == len(truth_csv(cfg, "events.csv"))
 
 
-def test_rerun_with_no_new_input_writes_nothing(spark, built):
-    cfg, _ = built
+def test_rerun_with_no_new_input_writes_nothing(spark, clean_run):
+    cfg = clean_run
     before = {spec.full_name: read_table(spark, cfg, spec).count() for spec in (EVENTS, SESSIONS, QUARANTINE,
                                                                                 PAGE_VIEWS)}
     outcomes = run_jobs(spark, cfg, *PIPELINE)
@@ -124,12 +119,12 @@ def test_rerun_with_no_new_input_writes_nothing(spark, built):
     assert after == before
 
 
-def test_every_table_reads_the_same_with_a_reader_that_is_not_spark(spark, built):
+def test_every_table_reads_the_same_with_a_reader_that_is_not_spark(spark, clean_run):
     from deltalake import DeltaTable as RustDeltaTable
 
     from jobs.common.io import table_exists, table_path
     from schemas.tables import ALL_TABLES
-    cfg, _ = built
+    cfg = clean_run
     compared = 0
     for spec in ALL_TABLES:
         if table_exists(spark, cfg, spec):

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from jobs.common.cli import execute, load_job
+from jobs.pipeline import STEPS
 from world.model import Params
 from world.writer import generate
 
@@ -27,6 +28,14 @@ def run_jobs(spark, cfg, *names: str) -> list:
         assert outcome.error is None, (name, outcome.error)
         outcomes.append(outcome)
     return outcomes
+
+
+def run_pipeline(spark, cfg, start: dt.date | None = None, end: dt.date | None = None) -> None:
+    """Every pipeline step in order, as `python -m jobs pipeline --start --end` runs them."""
+    args = argparse.Namespace(start=start, end=end, rebuild=False)
+    for step in STEPS:
+        outcome = execute(spark, step, load_job(step), cfg, args, "")
+        assert outcome.error is None, (step, outcome.error)
 
 
 def truth_csv(cfg, name: str) -> list[dict]:
