@@ -14,28 +14,26 @@ from world.writer import generate
 
 # seed 12: a world small enough for seconds, with a deleted user and profile changes in it
 SMALL = Params(seed=12, start_date=dt.date(2024, 3, 1), days=4, users=80, products=20, dirt_rate=0.02)
-NO_DATES = argparse.Namespace(start=None, end=None)
 
 
 def generate_world(cfg, params: Params = SMALL) -> dict:
     return generate(params, Path(cfg.paths.landing), Path(cfg.paths.truth))
 
 
-def run_jobs(spark, cfg, *names: str) -> list:
+def run_jobs(spark, cfg, *names: str, start: dt.date | None = None, end: dt.date | None = None) -> list:
+    """Run the named jobs in order (over --start/--end when given); each must succeed."""
+    args = argparse.Namespace(start=start, end=end)
     outcomes = []
     for name in names:
-        outcome = execute(spark, name, load_job(name), cfg, NO_DATES, "")
+        outcome = execute(spark, name, load_job(name), cfg, args, "")
         assert outcome.error is None, (name, outcome.error)
         outcomes.append(outcome)
     return outcomes
 
 
-def run_pipeline(spark, cfg, start: dt.date | None = None, end: dt.date | None = None) -> None:
+def run_pipeline(spark, cfg, start: dt.date | None = None, end: dt.date | None = None) -> list:
     """Every pipeline step in order, as `python -m jobs pipeline --start --end` runs them."""
-    args = argparse.Namespace(start=start, end=end, rebuild=False)
-    for step in STEPS:
-        outcome = execute(spark, step, load_job(step), cfg, args, "")
-        assert outcome.error is None, (step, outcome.error)
+    return run_jobs(spark, cfg, *STEPS, start=start, end=end)
 
 
 def truth_csv(cfg, name: str) -> list[dict]:
