@@ -15,6 +15,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 
 from jobs.common.config import JobConfig, resolve_path
+from jobs.common.delta_log import is_empty, latest_commit, latest_version
 from schemas.spec import TableSpec
 
 
@@ -162,12 +163,16 @@ def merge_into(df: DataFrame, cfg: JobConfig, spec: TableSpec, keys: tuple[str, 
     rows as they are (an idempotent dedupe); `target_filter` (over `t`) limits the target
     rows a MERGE has to look at, e.g. to the partitions the new rows belong to;
     `delete_missing` deletes target rows whose key is not in `df` (df is then the whole
-    table, and only the rows that really changed are rewritten and reach the change feed)."""
+    table, and only the rows that really changed are rewritten and reach the change feed).
+    Into an empty table the rows are appended: the same result, without the MERGE's join. (Like
+    every write here, this assumes one writer per table at a time.)"""
     spark = df.sparkSession
     target = ensure_table(spark, cfg, spec)
     keys = keys or spec.keys
     if not keys:
         raise ValueError(f"{spec.full_name} declares no key columns to MERGE on")
+    if is_empty(spark, table_path(cfg, spec)):  # (a first build) nothing to match, update or delete:
+        return append(df, cfg, spec)           # the MERGE would insert every row, an append does it in one pass
     on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
     if target_filter:
         on = f"({target_filter}) AND {on}"
@@ -192,7 +197,7 @@ def current_version(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> int
     path = table_path(cfg, spec)
     if not DeltaTable.isDeltaTable(spark, path):
         return None
-    return int(DeltaTable.forPath(spark, path).history(1).first()["version"])
+    return latest_version(spark, path)
 
 
 def changed_values(spark: SparkSession, cfg: JobConfig, spec: TableSpec, column: str,
@@ -227,11 +232,10 @@ def partitions(spark: SparkSession, cfg: JobConfig, spec: TableSpec, version: in
 
 def last_commit(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> Commit:
     """The newest commit of a table: its version and the rows it wrote (from Delta's metrics)."""
-    row = DeltaTable.forPath(spark, table_path(cfg, spec)).history(1).first()
-    metrics = row["operationMetrics"] or {}
+    version, metrics = latest_commit(spark, table_path(cfg, spec))
     if "numTargetRowsInserted" in metrics:  # MERGE: numOutputRows also counts rows copied unchanged
         written = int(metrics["numTargetRowsInserted"]) + int(metrics.get("numTargetRowsUpdated", 0))
     else:
         written = int(metrics.get("numOutputRows", 0))
-    return Commit(spec.full_name, int(row["version"]), written)
+    return Commit(spec.full_name, version, written)
 

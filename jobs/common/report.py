@@ -8,6 +8,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 
 from jobs.common.config import JobConfig
+from jobs.common.delta_log import latest_version
 from jobs.common.io import register, table_path
 from schemas.gold import DAILY_KPIS
 from schemas.spec import TableSpec
@@ -39,7 +40,7 @@ def table_inventory(spark: SparkSession, cfg: JobConfig, specs: Sequence[TableSp
         if not DeltaTable.isDeltaTable(spark, path):
             continue
         register(spark, cfg, spec)
-        version = DeltaTable.forPath(spark, path).history(1).first()["version"]
+        version = latest_version(spark, path)
         # Delta answers a plain count from its file statistics, without scanning data.
         rows.append((spec.full_name, version, spark.read.format("delta").load(path).count(), path))
     return rows

@@ -1,11 +1,13 @@
 """Delta Lake through delta-spark on the pinned pyspark: create, append, MERGE, time travel, history."""
 import datetime as dt
+import logging
 
 import pyspark
 from chispa import assert_df_equality
 from delta.tables import DeltaTable
 from pyspark.sql import types as T
 
+from jobs.common.delta_log import is_empty, latest_commit, latest_version
 from jobs.common.io import append, ensure_table, merge_into, overwrite_range, read_table, table_path
 from schemas.spec import TableSpec
 
@@ -72,3 +74,30 @@ def test_merge_update_condition_keeps_newer_target_row(spark, cfg):
     append(orders(spark, [(1, "shipped", D2)]), cfg, ORDERS)
     merge_into(orders(spark, [(1, "placed", D1)]), cfg, ORDERS, update_condition="s.order_date > t.order_date")
     assert [r["status"] for r in read_table(spark, cfg, ORDERS).collect()] == ["shipped"]
+
+
+def test_delta_log_reads_answer_as_history_does_without_falling_back(spark, cfg, caplog):
+    """The fast reads of jobs.common.delta_log use Delta's internal log API: a Delta upgrade
+    that changes it makes them fall back (slower), and this test fail."""
+    caplog.set_level(logging.WARNING, logger="jobs.common.delta_log")
+    path = table_path(cfg, ORDERS)
+    ensure_table(spark, cfg, ORDERS)
+    assert is_empty(spark, path)
+    append(orders(spark, [(1, "placed", D1), (2, "placed", D1)]), cfg, ORDERS)
+    merge_into(orders(spark, [(2, "paid", D1), (3, "placed", D2)]), cfg, ORDERS)
+    newest = DeltaTable.forPath(spark, path).history(1).first()
+    assert latest_version(spark, path) == newest["version"] == 2
+    assert latest_commit(spark, path) == (2, dict(newest["operationMetrics"]))
+    assert latest_commit(spark, path)[1]["numTargetRowsInserted"] == "1"
+    assert not is_empty(spark, path)
+    assert not [r for r in caplog.records if "failed" in r.getMessage()]
+
+
+def test_merge_into_an_empty_table_appends_the_rows(spark, cfg):
+    written = merge_into(orders(spark, [(1, "placed", D1), (2, "paid", D2)]), cfg, ORDERS,
+                         update_condition="s.order_date > t.order_date", delete_missing=True)
+    assert (written.version, written.rows) == (1, 2)
+    assert_df_equality(read_table(spark, cfg, ORDERS), orders(spark, [(1, "placed", D1), (2, "paid", D2)]),
+                       ignore_row_order=True)
+    history = DeltaTable.forPath(spark, table_path(cfg, ORDERS)).history().orderBy("version")
+    assert [r["operation"] for r in history.collect()] == ["CREATE TABLE", "WRITE"]
