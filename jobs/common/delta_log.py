@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 def latest_version(spark: SparkSession, path: str) -> int:
     """The newest version of the Delta table at `path` (which must exist)."""
     try:
-        return int(_delta_log(spark, path).update(False, _none(spark), _none(spark)).version())
+        return int(_snapshot(spark, _delta_log(spark, path)).version())
     except Py4JError as error:
         _fell_back(error)
         return int(DeltaTable.forPath(spark, path).history(1).first()["version"])
@@ -30,7 +30,7 @@ def latest_version(spark: SparkSession, path: str) -> int:
 def is_empty(spark: SparkSession, path: str) -> bool:
     """Whether the newest version of the Delta table at `path` has no data files."""
     try:
-        return int(_delta_log(spark, path).update(False, _none(spark), _none(spark)).numOfFiles()) == 0
+        return int(_snapshot(spark, _delta_log(spark, path)).numOfFiles()) == 0
     except Py4JError as error:
         _fell_back(error)
         return spark.sql(f"DESCRIBE DETAIL delta.`{path}`").first()["numFiles"] == 0
@@ -40,7 +40,7 @@ def latest_commit(spark: SparkSession, path: str) -> tuple[int, dict[str, str]]:
     """(version, operation metrics) of the newest commit of the Delta table at `path`."""
     try:
         delta_log = _delta_log(spark, path)
-        version = delta_log.update(False, _none(spark), _none(spark)).version()
+        version = _snapshot(spark, delta_log).version()
         jvm = spark.sparkContext._jvm
         commit_file = jvm.org.apache.spark.sql.delta.util.FileNames.unsafeDeltaFile(delta_log.logPath(), version)
         info = jvm.org.apache.spark.sql.delta.DeltaHistoryManager.getCommitInfoOpt(
@@ -60,8 +60,10 @@ def _delta_log(spark: SparkSession, path: str):
     return jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)
 
 
-def _none(spark: SparkSession):
-    return spark.sparkContext._jvm.scala.Option.empty()
+def _snapshot(spark: SparkSession, delta_log):
+    """The log's newest snapshot, brought up to date with storage (no staleness accepted)."""
+    none = spark.sparkContext._jvm.scala.Option.empty()
+    return delta_log.update(False, none, none)
 
 
 _warned = False

@@ -167,12 +167,13 @@ def merge_into(df: DataFrame, cfg: JobConfig, spec: TableSpec, keys: tuple[str, 
     Into an empty table the rows are appended: the same result, without the MERGE's join. (Like
     every write here, this assumes one writer per table at a time.)"""
     spark = df.sparkSession
-    target = ensure_table(spark, cfg, spec)
     keys = keys or spec.keys
     if not keys:
         raise ValueError(f"{spec.full_name} declares no key columns to MERGE on")
+    create_once(spark, cfg, spec)
     if is_empty(spark, table_path(cfg, spec)):  # (a first build) nothing to match, update or delete:
         return append(df, cfg, spec)           # the MERGE would insert every row, an append does it in one pass
+    target = DeltaTable.forPath(spark, table_path(cfg, spec))
     on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
     if target_filter:
         on = f"({target_filter}) AND {on}"

@@ -87,8 +87,9 @@ def test_delta_log_reads_answer_as_history_does_without_falling_back(spark, cfg,
     merge_into(orders(spark, [(2, "paid", D1), (3, "placed", D2)]), cfg, ORDERS)
     newest = DeltaTable.forPath(spark, path).history(1).first()
     assert latest_version(spark, path) == newest["version"] == 2
-    assert latest_commit(spark, path) == (2, dict(newest["operationMetrics"]))
-    assert latest_commit(spark, path)[1]["numTargetRowsInserted"] == "1"
+    version, metrics = latest_commit(spark, path)
+    assert (version, metrics) == (2, dict(newest["operationMetrics"]))
+    assert metrics["numTargetRowsInserted"] == "1"
     assert not is_empty(spark, path)
     assert not [r for r in caplog.records if "failed" in r.getMessage()]
 
