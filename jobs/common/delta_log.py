@@ -6,6 +6,9 @@ small world (18 s of 240 s). Delta's own log object answers the same questions i
 it lists the log directory and reads the one commit file. It is Delta's internal JVM API, so
 every call falls back to `history(1)` when it is missing (another Delta version); the test
 of this module fails on such an upgrade, so the fast path is never lost unnoticed.
+
+It also recognises the one state a killed run can leave that Delta cannot recover from by
+itself: a `_delta_log` folder created for a new table whose first commit never landed.
 """
 from __future__ import annotations
 
@@ -64,6 +67,26 @@ def _snapshot(spark: SparkSession, delta_log):
     """The log's newest snapshot, brought up to date with storage (no staleness accepted)."""
     none = spark.sparkContext._jvm.scala.Option.empty()
     return delta_log.update(False, none, none)
+
+
+def clear_unfinished_creation(spark: SparkSession, path: str) -> bool:
+    """Remove the `_delta_log` of the table at `path` if it holds only what a creation killed
+    before its first commit leaves: Delta's hidden temporary files (".00..0.json.<uuid>.tmp")
+    and empty folders. Delta cannot create a table over such a folder, nor read one from it,
+    so every later run would fail. Anything else in the folder (a commit, a checkpoint, a
+    staged commit) is left alone. Returns whether it removed the folder."""
+    jvm = spark.sparkContext._jvm
+    log_dir = jvm.org.apache.hadoop.fs.Path(f"{path.rstrip('/')}/_delta_log")
+    fs = log_dir.getFileSystem(spark._jsparkSession.sessionState().newHadoopConf())
+    if not fs.exists(log_dir):
+        return False
+    files = fs.listFiles(log_dir, True)
+    while files.hasNext():
+        if not files.next().getPath().getName().startswith("."):
+            return False
+    log.warning("%s has a _delta_log with no commit (a table creation that was interrupted); removing it "
+                "to create the table afresh", path)
+    return bool(fs.delete(log_dir, True))
 
 
 _warned = False

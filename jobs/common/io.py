@@ -12,10 +12,11 @@ import re
 from urllib.parse import unquote
 
 from delta.tables import DeltaTable
+from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 
 from jobs.common.config import JobConfig, resolve_path
-from jobs.common.delta_log import is_empty, latest_commit, latest_version
+from jobs.common.delta_log import clear_unfinished_creation, is_empty, latest_commit, latest_version
 from schemas.spec import TableSpec
 
 
@@ -56,14 +57,27 @@ def create_once(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> None:
     seen = (spark.sparkContext.applicationId, path)
     if seen in _ENSURED:
         return
-    (DeltaTable.createIfNotExists(spark)
-             .location(path)
-             .addColumns(spec.schema)
-             .partitionedBy(*spec.partition_by)
-             .property("delta.enableChangeDataFeed", str(spec.change_feed).lower())
-             .execute())
+    try:
+        _create_if_missing(spark, path, spec)
+    except AnalysisException as error:  # a _delta_log folder without a commit Delta can read
+        if error.getCondition() != "DELTA_TABLE_NOT_FOUND":
+            raise
+        if not clear_unfinished_creation(spark, path):
+            raise InputError(f"{path}/_delta_log exists but Delta finds no table in it ({error.getCondition()}); "
+                             "it holds files other than an interrupted creation's: inspect them, and if the "
+                             "table never held data, move the folder away and rerun") from error
+        _create_if_missing(spark, path, spec)
     register(spark, cfg, spec)
     _ENSURED.add(seen)
+
+
+def _create_if_missing(spark: SparkSession, path: str, spec: TableSpec) -> None:
+    (DeltaTable.createIfNotExists(spark)
+               .location(path)
+               .addColumns(spec.schema)
+               .partitionedBy(*spec.partition_by)
+               .property("delta.enableChangeDataFeed", str(spec.change_feed).lower())
+               .execute())
 
 
 # (application id, name) -> the table path this process last pointed the name at

@@ -1,6 +1,9 @@
 """Delta Lake through delta-spark on the pinned pyspark: create, append, MERGE, time travel, history."""
 import datetime as dt
 import logging
+from pathlib import Path
+
+import pytest
 
 import pyspark
 from chispa import assert_df_equality
@@ -8,7 +11,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import types as T
 
 from jobs.common.delta_log import is_empty, latest_commit, latest_version
-from jobs.common.io import append, ensure_table, merge_into, overwrite_range, read_table, table_path
+from jobs.common.io import InputError, append, ensure_table, merge_into, overwrite_range, read_table, table_path
 from schemas.spec import TableSpec
 
 ORDERS = TableSpec("silver", "roundtrip_orders", T.StructType([
@@ -102,3 +105,32 @@ def test_merge_into_an_empty_table_appends_the_rows(spark, cfg):
                        ignore_row_order=True)
     history = DeltaTable.forPath(spark, table_path(cfg, ORDERS)).history().orderBy("version")
     assert [r["operation"] for r in history.collect()] == ["CREATE TABLE", "WRITE"]
+
+
+def killed_creation(cfg, spec, *extra: str) -> Path:
+    """The _delta_log a run killed while creating `spec` leaves: Delta's hidden temporary
+    commit file and its checksum, an empty staged-commits folder; plus `extra` files."""
+    log_dir = Path(table_path(cfg, spec)) / "_delta_log"
+    (log_dir / "_staged_commits").mkdir(parents=True)
+    (log_dir / ".00000000000000000000.json.5f0c.tmp").write_text('{"commitInfo":{}}\n')
+    (log_dir / "..00000000000000000000.json.5f0c.tmp.crc").write_bytes(b"crc")
+    for name in extra:
+        (log_dir / name).write_text("{}\n")
+    return log_dir
+
+
+def test_a_creation_killed_before_its_first_commit_is_redone(spark, cfg, caplog):
+    killed_creation(cfg, ORDERS)
+    with caplog.at_level(logging.WARNING, logger="jobs.common.delta_log"):
+        written = append(orders(spark, [(1, "placed", D1)]), cfg, ORDERS)
+    assert (written.version, written.rows) == (1, 1)
+    assert_df_equality(read_table(spark, cfg, ORDERS), orders(spark, [(1, "placed", D1)]))
+    assert "table creation that was interrupted" in caplog.text
+
+
+def test_a_delta_log_with_more_than_a_killed_creation_is_left_alone(spark, cfg):
+    log_dir = killed_creation(cfg, ORDERS, "_staged_commits/00000000000000000000.5f0c.json")
+    with pytest.raises(InputError, match="_delta_log exists but Delta finds no table"):
+        append(orders(spark, [(1, "placed", D1)]), cfg, ORDERS)
+    assert (log_dir / "_staged_commits/00000000000000000000.5f0c.json").exists()
+    assert (log_dir / ".00000000000000000000.json.5f0c.tmp").exists()
