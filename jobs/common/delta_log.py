@@ -7,8 +7,8 @@ it lists the log directory and reads the one commit file. It is Delta's internal
 every call falls back to `history(1)` when it is missing (another Delta version); the test
 of this module fails on such an upgrade, so the fast path is never lost unnoticed.
 
-It also recognises the one state a killed run can leave that Delta cannot recover from by
-itself: a `_delta_log` folder created for a new table whose first commit never landed.
+It also recognises a state a killed run can leave that Delta does not recover from by itself:
+a `_delta_log` folder created for a new table whose first commit never landed.
 """
 from __future__ import annotations
 
