@@ -171,14 +171,14 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     from tests.dbservers import postgres
-    began = time.monotonic()
+    started, began = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), time.monotonic()
     runs = []
     with postgres(PG_SETTINGS) as server:
         dsn = f"host={server.host} port={server.port} user={server.user} password={server.password} dbname={server.database}"
         for events in sizes:
             runs += bench.size(events, 3 if args.smoke else 30, dsn, server.port)
     result = {"runs": runs, "incremental": bench.incremental(incremental) if incremental else None,
-              "machine": machine(), "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+              "machine": machine(), "started": started,
               "total_s": round(time.monotonic() - began, 1)}
     paths = write_results(result, args.out)
     bench.log(f"results: {', '.join(str(p) for p in paths)}")
