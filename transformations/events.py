@@ -43,7 +43,8 @@ def parse_timestamp(text: Column) -> Column:
 def delivery_ts(source_file: Column, ingested_at: Column) -> Column:
     """When a line was delivered: the end of the hour in its file name (collectors name
     files by arrival hour, events_YYYY-MM-DDTHH...), else the time it was ingested."""
-    stamp = F.regexp_extract(source_file, r"(\d{4}-\d{2}-\d{2}T\d{2})[^/]*$", 1)
+    # the file name alone: a regex over the whole path would try every directory's characters
+    stamp = F.regexp_extract(F.substring_index(source_file, "/", -1), r"\d{4}-\d{2}-\d{2}T\d{2}", 0)
     hour = F.try_to_timestamp(F.nullif(stamp, F.lit("")), F.lit("yyyy-MM-dd'T'HH"))
     return F.coalesce(hour + F.expr("INTERVAL 1 HOUR"), ingested_at)
 
@@ -52,14 +53,16 @@ def is_single_object(line: Column) -> Column:
     """True when the line is exactly one JSON object (surrounding whitespace allowed).
 
     from_json stops after the first JSON value and ignores what follows, so '{..}}' or two
-    objects glued together would pass it. Wrapped as [line] the text must be an array of
-    one element, and wrapped as [line,{}] one of two: text after the first value either
-    breaks the array, adds elements, or closes it early (and then the second count is not
-    2). json_array_length skips over the values instead of building them, so this costs a
-    fraction of a second parse."""
+    objects glued together would pass it. Wrapped as [line,{}] the text must be an array of
+    two elements: text after the first value breaks the array or adds elements, unless it
+    closes the array early with a ']' of its own ('{..},{}]'). So a line with a ']' must
+    also be an array of one element when wrapped as [line]. json_array_length skips over the
+    values instead of building them, and the [line] check runs only on lines with a ']'
+    (few events have one), so this costs a fraction of a second parse."""
     one = F.json_array_length(F.concat(F.lit("["), line, F.lit("]")))
     two = F.json_array_length(F.concat(F.lit("["), line, F.lit(",{}]")))
-    return F.coalesce(F.ltrim(line).startswith("{") & (one == 1) & (two == 2), F.lit(False))
+    closes_early = F.when(line.contains("]"), one != 1).otherwise(F.lit(False))
+    return F.coalesce(F.ltrim(line).startswith("{") & (two == 2) & ~closes_early, F.lit(False))
 
 
 def with_unknown_fields(line: Column, known: tuple[str, ...]) -> Column:

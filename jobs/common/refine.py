@@ -35,7 +35,12 @@ def refine_lines(spark: SparkSession, cfg: JobConfig, ctx: RunContext, source: T
         parsed = (parse(batch)
                   .withColumn("value", F.when(F.col("reject_reason").isNotNull(), F.col("value")))
                   .persist(StorageLevel.MEMORY_AND_DISK))
-        outcome = {r["reject_reason"]: r["count"] for r in parsed.groupBy("reject_reason").count().collect()}
+        # one pass over the cache for both the outcome and the dates the valid rows touch
+        counts = parsed.groupBy("reject_reason", date_column).count().collect()
+        outcome: dict[str | None, int] = {}
+        for row in counts:
+            outcome[row["reject_reason"]] = outcome.get(row["reject_reason"], 0) + row["count"]
+        dates = sorted({row[date_column] for row in counts if row["reject_reason"] is None})
         rejected = {reason: n for reason, n in outcome.items() if reason is not None}
         if rejected:
             quarantine = to_quarantine(parsed.where(F.col("reject_reason").isNotNull()), quarantine_source,
@@ -43,7 +48,6 @@ def refine_lines(spark: SparkSession, cfg: JobConfig, ctx: RunContext, source: T
             stats.add(merge_into(quarantine, cfg, QUARANTINE, insert_only=True,
                                  target_filter=f"t.source = '{quarantine_source}'"))
         valid = parsed.where(F.col("reject_reason").isNull())
-        dates = [row[0] for row in valid.select(date_column).distinct().collect()]
         if dates:
             in_dates = ", ".join(f"DATE'{d.isoformat()}'" for d in dates)
             stats.add(merge_into(shape(valid), cfg, target, insert_only=True,

@@ -6,7 +6,7 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from schemas.events import EVENT_JSON_FIELDS, KNOWN_EVENT_TYPES
-from transformations.events import dedupe_events, parse_events, pseudonymise, rescue_fields
+from transformations.events import dedupe_events, delivery_ts, parse_events, pseudonymise, rescue_fields
 
 INGESTED = dt.datetime(2024, 3, 2, 0, 0)
 FILE = "file:/landing/events/2024-03-01/events_2024-03-01T05.jsonl"
@@ -53,6 +53,8 @@ def test_parse_events_event_date_is_in_the_business_time_zone(spark):
     (event() + ",2]}", "malformed_json"),              # a second value, then an early close
     (event() + "," + event() + "]", "malformed_json"),
     ("  " + event() + " \t", None),                    # whitespace around one object is fine
+    (event(extra=',"tags":["a]",["b"]]'), None),        # brackets inside the object are fine
+    (event() + ",{}", "malformed_json"),               # a second value without a bracket
     (event().replace('"event_id":"e1",', ""), "missing_required_field"),
     (event().replace('"anonymous_id":"a1"', '"anonymous_id":""'), "missing_required_field"),
     (event('"not a time"'), "invalid_timestamp"),
@@ -67,6 +69,17 @@ def test_parse_events_rejects_with_reason(spark, line, reason):
 
 def test_parse_events_tolerates_a_clock_slightly_ahead_of_delivery(spark):
     assert parse(spark, [event('"2024-03-01T06:30:00.000Z"')]).first()["reject_reason"] is None
+
+
+@pytest.mark.parametrize("source_file,delivered", [
+    (FILE, dt.datetime(2024, 3, 1, 6, 0)),                                     # the end of the file's hour
+    ("s3a://b/events/2024-03-01T05/late.jsonl", INGESTED),                     # a stamp on a folder only
+    ("file:/events/2024-03-01T05_part000_2024-03-02T09.jsonl", dt.datetime(2024, 3, 1, 6, 0)),  # the first
+    ("file:/landing/events/manual_upload.jsonl", INGESTED),
+])
+def test_delivery_ts_is_the_hour_in_the_file_name_else_the_ingestion_time(spark, source_file, delivered):
+    frame = spark.createDataFrame([(source_file, INGESTED)], "_source_file string, _ingested_at timestamp")
+    assert frame.select(delivery_ts(F.col("_source_file"), F.col("_ingested_at"))).first()[0] == delivered
 
 
 def test_rescue_fields_keeps_unknown_new_fields_in_rescued(spark):
