@@ -62,7 +62,9 @@ def targets(result: dict) -> list[dict]:
 
 
 def markdown(result: dict) -> str:
-    lines = ["| engine | events | wall s | events/s | peak MB |", "| --- | ---: | ---: | ---: | ---: |"]
+    lines = [] if result.get("complete", True) else \
+        ["Incomplete: the run is still going or stopped early; these are the steps it finished.", ""]
+    lines += ["| engine | events | wall s | events/s | peak MB |", "| --- | ---: | ---: | ---: | ---: |"]
     for r in result["runs"]:
         wall = f"{r['wall_s']:.1f}" + (f" (core {r['core_s']:.1f})" if "core_s" in r else "") + \
             (f" (events {r['phases_s']['events']:.1f})" if "phases_s" in r else "")
@@ -112,7 +114,12 @@ def chart(result: dict, path: Path) -> None:
     plt.close(figure)
 
 
-def write_results(result: dict, out: Path) -> list[Path]:
+def write_results(result: dict, out: Path, final: bool = True) -> list[Path]:
+    """The run's JSON and Markdown table under its start time. Only a finished run (`final`)
+    also becomes latest.json, latest.md and chart.png; until then each step rewrites the
+    timestamped pair with what was measured so far, marked "complete": false, so a run that
+    dies after hours still leaves its measured sizes behind."""
+    result["complete"] = final
     result["ratios"] = ratios(result["runs"])
     result["growth"] = growth(result["runs"])
     result["targets"] = targets(result)
@@ -120,10 +127,12 @@ def write_results(result: dict, out: Path) -> list[Path]:
     stamp = result["started"].replace(":", "").replace("-", "")[:15]
     text = json.dumps(result, indent=1) + "\n"
     table = markdown(result)
-    paths = [out / f"{stamp}.json", out / "latest.json", out / f"{stamp}.md", out / "latest.md", out / "chart.png"]
+    paths = [out / f"{stamp}.json", out / f"{stamp}.md"]
     paths[0].write_text(text)
-    paths[1].write_text(text)
-    paths[2].write_text(table)
-    paths[3].write_text(table)
-    chart(result, paths[4])
+    paths[1].write_text(table)
+    if final:
+        paths += [out / "latest.json", out / "latest.md", out / "chart.png"]
+        paths[2].write_text(text)
+        paths[3].write_text(table)
+        chart(result, paths[4])
     return paths

@@ -10,8 +10,10 @@ core work (parse and type the events, quarantine bad lines, dedupe by event id, 
 daily activity and funnel counts; orders, revenue, refunds and paying users from the OLTP
 dumps) in DuckDB and in a PostgreSQL 15 server on 127.0.0.1 (loaded with COPY). Every engine's daily KPIs must be identical, or the run fails. Then the
 incremental case: a 31-day world delivered day by day, one new day after 30 days of history
-against a full rebuild. Results: bench/results/<UTC time>.json and .md, chart.png, and the
-newest JSON also as bench/results/latest.json.
+against a full rebuild. Results: bench/results/<UTC start time>.json and .md, rewritten after
+each size (marked "complete": false until the end, so a stopped run keeps what it measured);
+at the end also chart.png, and the newest finished run's JSON and table as latest.json and
+latest.md.
 """
 from __future__ import annotations
 
@@ -172,15 +174,20 @@ def main(argv: list[str]) -> int:
 
     from tests.dbservers import postgres
     started, began = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), time.monotonic()
-    runs = []
+    result = {"runs": [], "incremental": None, "machine": machine(), "started": started}
+
+    def save(final: bool) -> list[Path]:
+        result["total_s"] = round(time.monotonic() - began, 1)
+        return write_results(result, args.out, final)
+
     with postgres(PG_SETTINGS) as server:
         dsn = f"host={server.host} port={server.port} user={server.user} password={server.password} dbname={server.database}"
         for events in sizes:
-            runs += bench.size(events, 3 if args.smoke else 30, dsn, server.port)
-    result = {"runs": runs, "incremental": bench.incremental(incremental) if incremental else None,
-              "machine": machine(), "started": started,
-              "total_s": round(time.monotonic() - began, 1)}
-    paths = write_results(result, args.out)
+            result["runs"] += bench.size(events, 3 if args.smoke else 30, dsn, server.port)
+            bench.log(f"{label(events)} measured; so far: {save(final=False)[0]}")
+    if incremental:
+        result["incremental"] = bench.incremental(incremental)
+    paths = save(final=True)
     bench.log(f"results: {', '.join(str(p) for p in paths)}")
     return 0
 

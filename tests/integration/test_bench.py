@@ -97,6 +97,22 @@ def test_results_are_written_in_the_documented_shape(tmp_path):
     assert judged["pipeline / postgres < 0.7"] is False and judged["peak memory < 8 GiB (MB)"] is True
     assert judged["time grows no faster than events (time ratio / events ratio <= 1)"] is None
     assert all(p.exists() for p in paths) and (tmp_path / "chart.png").read_bytes()[:4] == b"\x89PNG"
+    assert latest["complete"] is True
+
+
+def test_a_run_in_progress_keeps_its_sizes_but_leaves_latest_to_the_last_finished_run(tmp_path):
+    (tmp_path / "latest.json").write_text('{"runs": [], "complete": true}')
+    runs = [{"engine": e, "events": 1000, "wall_s": w, "core_s": w / 2, "peak_rss_mb": 100.0, "events_per_s": 1}
+            for e, w in (("pipeline", 50.0), ("duckdb", 1.0), ("postgres", 5.0))]
+    result = {"runs": runs, "incremental": None, "machine": {"cores": 2}, "started": "2026-12-03T03:00:00+00:00",
+              "total_s": 1.0}
+    paths = write_results(result, tmp_path, final=False)
+    assert [p.name for p in paths] == ["20261203T030000.json", "20261203T030000.md"]
+    partial = json.loads(paths[0].read_text())
+    assert partial["complete"] is False and len(partial["runs"]) == 3
+    assert paths[1].read_text().startswith("Incomplete:")
+    assert json.loads((tmp_path / "latest.json").read_text()) == {"runs": [], "complete": True}
+    assert not (tmp_path / "chart.png").exists()
 
 
 def test_every_engine_starts_from_the_same_warm_page_cache(tmp_path):
