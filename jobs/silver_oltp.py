@@ -110,8 +110,9 @@ def run(spark, cfg, args, ctx):
     builds = [build_row(ctx, spec, OLTP_SNAPSHOTS.full_name, version, None, None,
                         current_version(spark, cfg, spec))  # the version this run left
               for spec in DIMENSIONS.values()]
+    orders = [c for c in stats.commits if c.table == FACTS["orders"].full_name]
     builds.append(build_row(ctx, FACTS["orders"], OLTP_SNAPSHOTS.full_name, version, min(dates, default=None),
-                            max(dates, default=None), stats.commits[-1].version if stats.commits else None))
+                            max(dates, default=None), orders[-1].version if orders else None))
     append_builds(spark, cfg, builds)
     return stats
 

@@ -133,6 +133,11 @@ def test_snapshots_late_repeated_nightly_or_rerun_after_a_kill_give_the_same_tab
     assert sum("rebuilding the history" in m for m in messages) == 6   # the first build, late first, repeated second
     for spec in SILVER:
         assert_df_equality(read_table(spark, cfg, spec), read_table(spark, in_order, spec), ignore_row_order=True)
+    # each build row names the version of its own table (the facts' row once named the last write's)
+    builds = read_table(spark, cfg, TABLE_BUILDS).where(F.col("source") == OLTP_SNAPSHOTS.full_name)
+    last = {r["target"]: r["target_version"] for r in builds.orderBy("built_ts").collect()}
+    for spec in (FACT_ORDERS, DIM_USERS, DIM_PRODUCTS):
+        assert last[spec.full_name] == current_version(spark, cfg, spec), spec.full_name
 
 
 def test_truncated_snapshot_is_refused_and_changes_nothing(spark, tmp_path):
