@@ -20,19 +20,24 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
+from pyspark.util import inheritable_thread_target
 
-from jobs.common.io import (InputError, any_column_differs, changed_values, current_version, merge_into,
-                            partitions, read_table)
+from jobs.common.config import ConfigError
+from jobs.common.io import (Commit, InputError, any_column_differs, changed_values, create_once, current_version,
+                            merge_into, partitions, read_table)
 from jobs.common.ledger import append_builds, build_row, last_build, last_source_version
 from jobs.common.runs import RunStats
 from jobs.common.secrets import pseudonym_key_frame, require_pseudonym_key
 from jobs.common.sources import SourceTable, load_sources
 from schemas.oltp import DIMENSIONS, FACTS, FOREIGN_KEYS, OLTP_SNAPSHOTS, ORDER_STATUS_HISTORY, TYPED, USER_PII
 from schemas.ops import QUARANTINE
+from schemas.spec import TableSpec
 from transformations.common import conform
 from transformations.events import pseudonymise
 from transformations.oltp import (missing_key_shares, reject_conflicting_duplicates, reject_orphans, scd2_extend,
@@ -47,6 +52,9 @@ log = logging.getLogger(__name__)
 
 
 def check_inputs(cfg, args) -> None:
+    if cfg.oltp.parallel_writes < 1:
+        raise ConfigError(f"oltp.parallel_writes must be 1 or more (1 writes one table at a time), "
+                          f"got {cfg.oltp.parallel_writes}")
     load_sources(cfg)
     require_pseudonym_key(cfg)
 
@@ -119,21 +127,39 @@ def run(spark, cfg, args, ctx):
 
 def write_all(cfg, ctx, stats: RunStats, sources: dict[str, SourceTable], typed: dict[str, DataFrame],
               dimensions: dict[str, DataFrame]) -> None:
-    """Quarantine, facts, status history, dimensions: every write of one run."""
-    write_quarantine(typed, cfg, ctx, stats)
+    """Quarantine, facts, status history, dimensions: every write of one run.
+
+    Each write goes to its own table and reads only this run's cached frames and versions
+    pinned before the first of them, so oltp.parallel_writes of them run at once: on small
+    nights most of a MERGE is the driver planning and committing, which overlaps. A killed
+    run is redone whole as before (every MERGE is idempotent and the ledger comes last).
+    The commits are recorded in this order whatever order they finish in; if one fails, the
+    others still finish and the first failure in this order is raised."""
+    spark = typed["orders"].sparkSession
+    writes: list[tuple[TableSpec, Callable[[], Commit | None]]] = [
+        (QUARANTINE, lambda: write_quarantine(typed, cfg, ctx, stats))]
     for table, spec in FACTS.items():
         valid = latest_per_key(typed[table].where(F.col("reject_reason").isNull()), sources[table].key)
-        stats.add(merge_into(conform(valid, spec), cfg, spec, update_condition="s.updated_at > t.updated_at"))
+        writes.append((spec, functools.partial(merge_into, conform(valid, spec), cfg, spec,
+                                               update_condition="s.updated_at > t.updated_at")))
     history = (typed["orders"].where(F.col("reject_reason").isNull())
                .groupBy("order_id", "status", F.col("updated_at").alias("changed_at"))
                .agg(F.min("snapshot_date").alias("first_seen_snapshot")))
-    stats.add(merge_into(history, cfg, ORDER_STATUS_HISTORY,
-                         update_condition="s.first_seen_snapshot < t.first_seen_snapshot"))
+    writes.append((ORDER_STATUS_HISTORY, functools.partial(
+        merge_into, history, cfg, ORDER_STATUS_HISTORY, update_condition="s.first_seen_snapshot < t.first_seen_snapshot")))
     for table, spec in DIMENSIONS.items():  # only versions that changed are rewritten (and reach the change feed)
         if dimensions[table] is not None:
             rows, whole = dimensions[table]
-            stats.add(merge_into(conform(rows, spec), cfg, spec, delete_missing=whole,
-                                 update_condition=any_column_differs(spec)))
+            writes.append((spec, functools.partial(merge_into, conform(rows, spec), cfg, spec, delete_missing=whole,
+                                                   update_condition=any_column_differs(spec))))
+    for spec, _ in writes:  # tables and catalog names created one by one, before the writes overlap
+        create_once(spark, cfg, spec)
+    with ThreadPoolExecutor(max_workers=cfg.oltp.parallel_writes, thread_name_prefix="silver_oltp") as pool:
+        pending = [pool.submit(inheritable_thread_target(spark)(write)) for _, write in writes]
+    for done in pending:
+        commit = done.result()
+        if commit is not None:
+            stats.add(commit)
 
 
 def dimension_changes(spark, cfg, snapshots: DataFrame, source: SourceTable, key_frame: DataFrame, keep,
@@ -196,17 +222,18 @@ def observations(snapshots: DataFrame, source: SourceTable, key_frame: DataFrame
     return rows.select(*source.key, "snapshot_date", "updated_at", *attributes), attributes
 
 
-def write_quarantine(typed: dict[str, DataFrame], cfg, ctx, stats: RunStats) -> None:
+def write_quarantine(typed: dict[str, DataFrame], cfg, ctx, stats: RunStats) -> Commit | None:
     """Every table's rejected rows in one MERGE (one commit, one count), not one per table."""
     rejected = {table: rows.where(F.col("reject_reason").isNotNull()) for table, rows in typed.items()}
     reasons = functools.reduce(DataFrame.unionByName, [rows.select("reject_reason") for rows in rejected.values()])
     counts = {r["reject_reason"]: r["count"] for r in reasons.groupBy("reject_reason").count().collect()}
     if not counts:
-        return
+        return None
     quarantine = functools.reduce(DataFrame.unionByName, [
         to_quarantine(rows.withColumnRenamed("raw", "value"), f"oltp/{table}", ctx.run_id, ctx.started_ts)
         for table, rows in rejected.items()])
     sources = ", ".join(f"'oltp/{table}'" for table in typed)
-    stats.add(merge_into(quarantine, cfg, QUARANTINE, insert_only=True, target_filter=f"t.source IN ({sources})"))
-    for reason, n in counts.items():
+    commit = merge_into(quarantine, cfg, QUARANTINE, insert_only=True, target_filter=f"t.source IN ({sources})")
+    for reason, n in counts.items():  # only this write touches the counts
         stats.rows_quarantined[reason] = stats.rows_quarantined.get(reason, 0) + n
+    return commit

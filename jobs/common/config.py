@@ -91,6 +91,7 @@ class Oltp:
     sources: str              # conf/sources/<file>: how the production tables map to the project's
     dump_format: str          # csv | parquet
     max_missing_share: float  # a full snapshot missing more of the current keys is refused
+    parallel_writes: int      # silver_oltp's MERGEs (one table each) running at once
     jdbc: Jdbc
 
 

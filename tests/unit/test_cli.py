@@ -33,6 +33,14 @@ def test_malformed_date_is_one_line_error(tmp_path):
     assert not (tmp_path / "wh").exists()
 
 
+def test_no_parallel_writes_is_one_line_error_before_spark_starts(tmp_path):
+    result = run_cli("--conf", f"paths.warehouse={tmp_path}/wh", "--conf", "oltp.parallel_writes=0", "silver_oltp")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: oltp.parallel_writes must be 1 or more (1 writes one table at a time), got 0"]
+    assert not (tmp_path / "wh").exists()
+
+
 def test_wrong_configuration_key_is_one_line_error(tmp_path):
     result = run_cli("--conf", f"paths.warehouse={tmp_path}/wh", "--conf", "spark.shufle_partitions=4", "pipeline")
     assert result.returncode == 1
