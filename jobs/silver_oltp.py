@@ -136,8 +136,10 @@ def write_all(cfg, ctx, stats: RunStats, sources: dict[str, SourceTable], typed:
     The commits are recorded in this order whatever order they finish in; if one fails, the
     others still finish and the first failure in this order is raised."""
     spark = typed["orders"].sparkSession
-    writes: list[tuple[TableSpec, Callable[[], Commit | None]]] = [
-        (QUARANTINE, lambda: write_quarantine(typed, cfg, ctx, stats))]
+    rejected, counts = rejected_rows(typed)  # this first pass also fills the caches every write reads
+    writes: list[tuple[TableSpec, Callable[[], Commit]]] = []
+    if counts:  # nothing rejected: no quarantine commit (nor table)
+        writes.append((QUARANTINE, functools.partial(write_quarantine, rejected, cfg, ctx)))
     for table, spec in FACTS.items():
         valid = latest_per_key(typed[table].where(F.col("reject_reason").isNull()), sources[table].key)
         writes.append((spec, functools.partial(merge_into, conform(valid, spec), cfg, spec,
@@ -157,9 +159,9 @@ def write_all(cfg, ctx, stats: RunStats, sources: dict[str, SourceTable], typed:
     with ThreadPoolExecutor(max_workers=cfg.oltp.parallel_writes, thread_name_prefix="silver_oltp") as pool:
         pending = [pool.submit(inheritable_thread_target(spark)(write)) for _, write in writes]
     for done in pending:
-        commit = done.result()
-        if commit is not None:
-            stats.add(commit)
+        stats.add(done.result())
+    for reason, n in counts.items():
+        stats.rows_quarantined[reason] = stats.rows_quarantined.get(reason, 0) + n
 
 
 def dimension_changes(spark, cfg, snapshots: DataFrame, source: SourceTable, key_frame: DataFrame, keep,
@@ -222,18 +224,17 @@ def observations(snapshots: DataFrame, source: SourceTable, key_frame: DataFrame
     return rows.select(*source.key, "snapshot_date", "updated_at", *attributes), attributes
 
 
-def write_quarantine(typed: dict[str, DataFrame], cfg, ctx, stats: RunStats) -> Commit | None:
-    """Every table's rejected rows in one MERGE (one commit, one count), not one per table."""
+def rejected_rows(typed: dict[str, DataFrame]) -> tuple[dict[str, DataFrame], dict[str, int]]:
+    """Each table's rejected rows, and how many were rejected for each reason."""
     rejected = {table: rows.where(F.col("reject_reason").isNotNull()) for table, rows in typed.items()}
     reasons = functools.reduce(DataFrame.unionByName, [rows.select("reject_reason") for rows in rejected.values()])
-    counts = {r["reject_reason"]: r["count"] for r in reasons.groupBy("reject_reason").count().collect()}
-    if not counts:
-        return None
+    return rejected, {r["reject_reason"]: r["count"] for r in reasons.groupBy("reject_reason").count().collect()}
+
+
+def write_quarantine(rejected: dict[str, DataFrame], cfg, ctx) -> Commit:
+    """Every table's rejected rows in one MERGE (one commit), not one per table."""
     quarantine = functools.reduce(DataFrame.unionByName, [
         to_quarantine(rows.withColumnRenamed("raw", "value"), f"oltp/{table}", ctx.run_id, ctx.started_ts)
         for table, rows in rejected.items()])
-    sources = ", ".join(f"'oltp/{table}'" for table in typed)
-    commit = merge_into(quarantine, cfg, QUARANTINE, insert_only=True, target_filter=f"t.source IN ({sources})")
-    for reason, n in counts.items():  # only this write touches the counts
-        stats.rows_quarantined[reason] = stats.rows_quarantined.get(reason, 0) + n
-    return commit
+    sources = ", ".join(f"'oltp/{table}'" for table in rejected)
+    return merge_into(quarantine, cfg, QUARANTINE, insert_only=True, target_filter=f"t.source IN ({sources})")
