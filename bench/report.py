@@ -75,11 +75,13 @@ def markdown(result: dict) -> str:
         lines.append(f"| {row['events']:,} | {row.get('pipeline_over_duckdb', '-')} | "
                      f"{row.get('pipeline_over_postgres', '-')} | {row.get('core_over_duckdb', '-')} | "
                      f"{row.get('core_over_postgres', '-')} |")
-    inc = result.get("incremental")
-    if inc:
-        lines += ["", f"Incremental ({inc['events']:,} events, 31 days): full rebuild {inc['full_s']:.1f} s, "
-                      f"one new day after 30 days of history {inc['one_day_s']:.1f} s "
-                      f"({inc['one_day_share']:.0%} of the full rebuild)."]
+    days = result.get("incremental_by_size") or ([result["incremental"]] if result.get("incremental") else [])
+    if days:
+        lines += ["", "One new day: the 31st day arrives after the run above over 30 days, and the pipeline runs "
+                      "again over the warehouse it built.", "",
+                  "| events | full build of 30 days s | one new day s | share |", "| ---: | ---: | ---: | ---: |"]
+        for d in days:
+            lines.append(f"| {d['events']:,} | {d['full_s']:.1f} | {d['one_day_s']:.1f} | {d['one_day_share']:.1%} |")
     if result["growth"]:
         lines += ["", "| engine | events | time ratio | events ratio |", "| --- | --- | ---: | ---: |"]
         for g in result["growth"]:

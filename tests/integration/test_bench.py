@@ -82,8 +82,8 @@ def test_results_are_written_in_the_documented_shape(tmp_path):
              "events_per_s": 20},
             {"engine": "duckdb", "events": 1000, "wall_s": 1.0, "peak_rss_mb": 100.0, "events_per_s": 1000},
             {"engine": "postgres", "events": 1000, "wall_s": 5.0, "peak_rss_mb": 200.0, "events_per_s": 200}]
-    result = {"runs": runs, "incremental": {"events": 1000, "full_s": 60.0, "history_s": 55.0, "one_day_s": 30.0,
-                                            "one_day_share": 0.5},
+    one_day = {"events": 1000, "full_s": 60.0, "one_day_s": 30.0, "one_day_share": 0.5}
+    result = {"runs": runs, "incremental": one_day, "incremental_by_size": [one_day],
               "machine": {"cores": 2}, "started": "2026-11-25T03:00:00+00:00", "total_s": 1.0}
     paths = write_results(result, tmp_path)
     latest = json.loads((tmp_path / "latest.json").read_text())
@@ -98,6 +98,8 @@ def test_results_are_written_in_the_documented_shape(tmp_path):
     assert judged["time grows no faster than events (time ratio / events ratio <= 1)"] is None
     assert all(p.exists() for p in paths) and (tmp_path / "chart.png").read_bytes()[:4] == b"\x89PNG"
     assert latest["complete"] is True
+    assert "| 1,000 | 60.0 | 30.0 | 50.0% |" in (tmp_path / "latest.md").read_text()
+    assert judged["one new day < 10% of a full rebuild"] is False
 
 
 def test_a_run_in_progress_keeps_its_sizes_but_leaves_latest_to_the_last_finished_run(tmp_path):

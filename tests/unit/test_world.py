@@ -227,3 +227,28 @@ def test_world_spans_the_requested_days():
     world = simulate(TINY)
     assert min(e.ts_ms for e in world.events) >= TINY.start_ms
     assert max(e.ts_ms for e in world.events) < TINY.start_ms + TINY.days * DAY_MS
+
+
+def files_under(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+
+
+def test_a_held_back_day_arrives_as_a_daily_delivery_would_bring_it(tiny_world, tmp_path):
+    import shutil
+    from world.delivery import deliver, delivered, move_days
+    source = tiny_world[0]
+    landing, held, daily = tmp_path / "landing", tmp_path / "held", tmp_path / "daily"
+    shutil.copytree(source, landing)
+    last = TINY.start_date + dt.timedelta(days=TINY.days - 1)
+
+    moved = move_days(landing, held, lambda day: day >= last)
+    assert moved > 0 and max(day for day, _ in delivered(landing)) < last
+    assert move_days(landing, held, lambda day: day >= last) == 0  # holding back twice moves nothing
+    assert min(day for day, _ in delivered(held)) == last
+    assert files_under(landing) | files_under(held) == files_under(source)
+
+    history = files_under(landing)
+    move_days(held, landing, lambda day: day == last)
+    deliver(source, daily, last)
+    assert files_under(daily) and files_under(landing) - history == files_under(daily)
+    assert max(day for day, _ in delivered(held)) > last  # the last day's late events come later still
