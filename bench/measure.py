@@ -58,9 +58,9 @@ def warm_page_cache(root: Path) -> int:
     """Read every file under `root` once, so the next engine finds its input in the OS page
     cache like the others do. Without it the first engine of a size pays the disk reads (the
     world is reused across bench runs, hours after it was written) and the next ones do not.
-    Returns the bytes read."""
+    `root` may also be a single file. Returns the bytes read."""
     total = 0
-    for path in sorted(root.rglob("*")):
+    for path in [root] if root.is_file() else sorted(root.rglob("*")):
         if path.is_file():
             with path.open("rb") as handle:
                 while chunk := handle.read(1 << 20):
