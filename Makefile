@@ -8,6 +8,7 @@ PYTHON_BOOTSTRAP ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 JARS := .jars
+LOCAL_FS_JAR := $(JARS)/lakehouse-hadoop.jar
 ENV ?= local
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
@@ -23,12 +24,12 @@ help:
 	@echo "make cluster-test  run the pipeline on a Spark standalone cluster started on 127.0.0.1 (also part of make test)"
 	@echo "make bench      the pipeline against DuckDB and PostgreSQL at 1M, 4M, 16M events (BENCH_ARGS=\"--sizes 1M,4M\")"
 	@echo "make history-server  Spark's history server over data/spark-events on http://127.0.0.1:18080"
-	@echo "make setup      create .venv from requirements.txt and fetch the pinned jars into .jars/"
+	@echo "make setup      create .venv from requirements.txt, fetch the pinned jars into .jars/, build jvm/src"
 	@echo "make db-servers install the PostgreSQL and MariaDB servers the JDBC tests start (Debian packages)"
 	@echo "make clean-data remove generated data and warehouse under data/"
 	@echo "make clean      remove .venv, .jars and data/"
 
-setup: $(VENV)/.installed $(JARS)/.resolved
+setup: $(VENV)/.installed $(JARS)/.resolved $(LOCAL_FS_JAR)
 
 db-servers:
 	./scripts/install-db-servers.sh
@@ -42,6 +43,14 @@ $(JARS)/.resolved: jvm/pom.xml
 	rm -rf $(JARS) && mkdir -p $(JARS)
 	mvn --batch-mode --quiet -f jvm/pom.xml dependency:copy-dependencies -DoutputDirectory=$(CURDIR)/$(JARS)
 	touch $@
+
+# The project's own JVM classes (jvm/src: a local file system that starts no chmod or readlink
+# process per file), compiled against the Hadoop API jar pyspark ships, so with no network.
+$(LOCAL_FS_JAR): $(wildcard jvm/src/io/github/lakehouse/hadoop/*.java) $(JARS)/.resolved $(VENV)/.installed
+	rm -rf build/jvm && mkdir -p build/jvm
+	javac --release 17 -Xlint:all,-options -Werror -d build/jvm \
+	  -cp "$$(ls $(VENV)/lib/python3*/site-packages/pyspark/jars/hadoop-client-api-*.jar)" $(filter %.java,$^)
+	jar cf $@ -C build/jvm .
 
 run: setup
 	$(PY) -m jobs --env $(ENV) generate

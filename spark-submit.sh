@@ -100,6 +100,7 @@ exec "$SUBMIT" \
   --driver-memory "$DRIVER_MEMORY" \
   --py-files "$ROOT/build/lakehouse.zip" \
   --jars "$JARS" \
+  --driver-class-path "$ROOT/.jars/lakehouse-hadoop.jar" \
   --conf spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension \
   --conf spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog \
   "${SPARK_CONF[@]}" \

@@ -7,6 +7,9 @@ from pyspark.sql import SparkSession
 from jobs.common.config import PROJECT_ROOT, JobConfig, resolve_path
 
 JAR_DIR = PROJECT_ROOT / ".jars"
+# Built from jvm/src by `make setup`; on the driver's own class path, because spark-submit
+# reads the local file system (to find the jars) before it loads the jars given to it.
+LOCAL_FS_JAR = JAR_DIR / "lakehouse-hadoop.jar"
 
 
 class SetupError(RuntimeError):
@@ -44,7 +47,8 @@ def build_session(app_name: str, cfg: JobConfig) -> SparkSession:
     if not _under_spark_submit():
         builder = (builder.master(spark_cfg.master)
                    .config("spark.driver.memory", spark_cfg.driver_memory)
-                   .config("spark.jars", ",".join(pinned_jars())))
+                   .config("spark.jars", ",".join(pinned_jars()))
+                   .config("spark.driver.extraClassPath", str(LOCAL_FS_JAR)))
     if spark_cfg.event_log_enabled:
         local_dir = resolve_path(cfg.paths.event_log)
         if "://" not in local_dir:
