@@ -1,6 +1,7 @@
 """One SparkSession for the whole test process, built by the same factory as the jobs."""
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -20,6 +21,22 @@ def test_config(root: Path, *overrides: str) -> JobConfig:
 
 
 test_config.__test__ = False  # a helper, not a test
+
+
+@contextlib.contextmanager
+def generated_code(spark):
+    """Spark's whole-stage and expression code generation on for the block, as in every
+    environment but this one: conf/test.yaml turns them off, since on tiny data compiling code
+    costs more than running it."""
+    codegen_on = {"spark.sql.codegen.wholeStage": "true", "spark.sql.codegen.factoryMode": "FALLBACK"}
+    before = {key: spark.conf.get(key) for key in codegen_on}
+    try:
+        for key, value in codegen_on.items():
+            spark.conf.set(key, value)
+        yield
+    finally:
+        for key, value in before.items():
+            spark.conf.set(key, value)
 
 
 @pytest.fixture(scope="session")

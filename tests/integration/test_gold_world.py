@@ -1,13 +1,14 @@
 """On a generated world, every gold metric equals the generator's truth for every business
-date: in Asia/Seoul built in one backfill, and in UTC delivered a day at a time (the session's
-clean run; test_kill_and_rerun and test_cluster check UTC backfills against that run). A rerun
-with nothing new writes no gold version."""
+date: in Asia/Seoul built in one backfill with Spark's generated code, and in UTC delivered a
+day at a time with interpreted evaluation (the session's clean run; test_kill_and_rerun and
+test_cluster check UTC backfills against that run). A rerun with nothing new writes no gold
+version."""
 import pytest
 
 from jobs.common.io import current_version, read_table
 from schemas.gold import HELPERS, KPI_TABLES
 from schemas.ops import GOLD_BUILDS
-from tests.conftest import test_config
+from tests.conftest import generated_code, test_config
 from tests.integration.gold_truth import TRUTH_FILES, mismatches
 from tests.integration.world_helpers import generate_world, run_pipeline
 
@@ -18,7 +19,8 @@ GOLD = (*HELPERS, *KPI_TABLES)
 def seoul(spark, tmp_path_factory):
     cfg = test_config(tmp_path_factory.mktemp("gold_seoul"), "business.time_zone=Asia/Seoul")
     generate_world(cfg)
-    run_pipeline(spark, cfg)
+    with generated_code(spark):  # as every other environment runs: so both ways meet the truth
+        run_pipeline(spark, cfg)
     return cfg
 
 

@@ -6,6 +6,7 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from schemas.events import EVENT_JSON_FIELDS, KNOWN_EVENT_TYPES
+from tests.conftest import generated_code
 from transformations.events import dedupe_events, delivery_ts, parse_events, pseudonymise, rescue_fields
 
 INGESTED = dt.datetime(2024, 3, 2, 0, 0)
@@ -92,17 +93,9 @@ def test_rescue_fields_keeps_unknown_new_fields_in_rescued(spark):
 def test_parse_events_is_compiled_by_whole_stage_codegen(spark):
     # A lambda (higher-order function) in the per-line projection would make Spark interpret
     # the whole of it; only the from_json projection itself may run outside generated code.
-    # conf/test.yaml turns codegen off for speed on tiny data; every other environment has it on.
-    codegen_on = {"spark.sql.codegen.wholeStage": "true", "spark.sql.codegen.factoryMode": "FALLBACK"}
-    before = {key: spark.conf.get(key) for key in codegen_on}
-    try:
-        for key, value in codegen_on.items():
-            spark.conf.set(key, value)
+    with generated_code(spark):
         raw = spark.createDataFrame([(event(), FILE, INGESTED, "b0")], RAW_SCHEMA)
         plan = parse_events(raw, "UTC", KNOWN_EVENT_TYPES)._jdf.queryExecution().executedPlan().toString()
-    finally:
-        for key, value in before.items():
-            spark.conf.set(key, value)
     interpreted = [line for line in plan.splitlines() if line.lstrip(" +-").startswith("Project")]
     assert len(interpreted) <= 1 and all("from_json" in line for line in interpreted), plan
 
