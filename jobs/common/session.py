@@ -17,10 +17,13 @@ class SetupError(RuntimeError):
 
 
 def pinned_jars() -> list[str]:
-    """The jars pinned in jvm/pom.xml, as fetched into .jars/ by `make setup`."""
+    """The jars in .jars/, as `make setup` leaves them: those pinned in jvm/pom.xml and the one
+    built from jvm/src."""
     jars = sorted(str(p) for p in JAR_DIR.glob("*.jar"))
     if not jars:
         raise SetupError(f"no jars in {JAR_DIR}: run `make setup` once with network access")
+    if not LOCAL_FS_JAR.is_file():
+        raise SetupError(f"{LOCAL_FS_JAR} is missing: run `make setup`, which compiles jvm/src (no network needed)")
     return jars
 
 

@@ -67,3 +67,16 @@ def test_resolve_path_keeps_uris_and_absolute_paths():
     assert resolve_path("s3a://bucket/wh") == "s3a://bucket/wh"
     assert resolve_path("/abs/wh") == "/abs/wh"
     assert resolve_path("data/wh").endswith("/data/wh")
+
+
+
+def test_the_jars_include_the_local_file_system_built_from_jvm_src():
+    from jobs.common import session
+    assert str(session.LOCAL_FS_JAR) in session.pinned_jars()
+
+
+def test_a_set_up_without_the_local_file_system_jar_is_told_to_run_make_setup(monkeypatch, tmp_path):
+    from jobs.common import session
+    monkeypatch.setattr(session, "LOCAL_FS_JAR", tmp_path / "lakehouse-hadoop.jar")
+    with pytest.raises(session.SetupError, match=r"lakehouse-hadoop.jar is missing: run `make setup`"):
+        session.pinned_jars()
