@@ -14,7 +14,8 @@ NIO_FS = "io.github.lakehouse.hadoop.NioLocalFileSystem"
 def hadoop(spark):
     jvm = spark.sparkContext._jvm
     conf = spark.sparkContext._jsc.hadoopConfiguration()
-    return jvm, jvm.org.apache.hadoop.fs.FileSystem.get(jvm.java.net.URI("file:///"), conf), conf
+    fs = jvm.org.apache.hadoop.fs.FileSystem.get(jvm.java.net.URI("file:///"), conf)
+    return jvm, fs, conf, jvm.org.apache.hadoop.fs.FileContext.getLocalFSFileContext(conf)
 
 
 def hpath(jvm, path) -> object:
@@ -22,15 +23,14 @@ def hpath(jvm, path) -> object:
 
 
 def test_both_hadoop_file_apis_use_the_nio_local_file_system(spark, hadoop):
-    jvm, fs, conf = hadoop
+    jvm, fs, _, context = hadoop
     assert fs.getRawFileSystem().getClass().getName() == "io.github.lakehouse.hadoop.NioRawLocalFileSystem"
     assert fs.getClass().getName() == NIO_FS
-    context = jvm.org.apache.hadoop.fs.FileContext.getLocalFSFileContext(conf)
     assert context.getDefaultFileSystem().getClass().getName() == "io.github.lakehouse.hadoop.NioLocalFs"
 
 
 def test_created_files_and_directories_get_the_permission_asked_for(hadoop, tmp_path):
-    jvm, fs, _ = hadoop
+    jvm, fs, _, _ = hadoop
     permission = jvm.org.apache.hadoop.fs.permission.FsPermission
     directory = tmp_path / "made"
     assert fs.mkdirs(hpath(jvm, directory), permission(int("750", 8)))
@@ -54,11 +54,10 @@ def link_status(jvm, context, path):
 
 
 def test_link_status_answers_as_hadoops_own_local_file_system(spark, hadoop, tmp_path):
-    jvm, _, conf = hadoop
+    jvm, _, conf, nio = hadoop
     stock_conf = jvm.org.apache.hadoop.conf.Configuration(conf)
     stock_conf.set("fs.AbstractFileSystem.file.impl", "org.apache.hadoop.fs.local.LocalFs")
     stock = jvm.org.apache.hadoop.fs.FileContext.getLocalFSFileContext(stock_conf)
-    nio = jvm.org.apache.hadoop.fs.FileContext.getLocalFSFileContext(conf)
     assert stock.getDefaultFileSystem().getClass().getName() == "org.apache.hadoop.fs.local.LocalFs"
     (tmp_path / "target.json").write_text("{}")
     os.symlink(tmp_path / "target.json", tmp_path / "link.json")
@@ -76,8 +75,7 @@ def test_link_status_answers_as_hadoops_own_local_file_system(spark, hadoop, tmp
 def test_a_rename_through_file_context_never_overwrites(spark, hadoop, tmp_path):
     """The put-if-absent rename Delta's HDFSLogStore commits with: a second writer of the same
     version must fail, not replace the first one's commit."""
-    jvm, _, conf = hadoop
-    context = jvm.org.apache.hadoop.fs.FileContext.getLocalFSFileContext(conf)
+    jvm, _, _, context = hadoop
     none = jvm.org.apache.hadoop.fs.Options.Rename.NONE
     renames = spark.sparkContext._gateway.new_array(jvm.org.apache.hadoop.fs.Options.Rename, 1)
     renames[0] = none

@@ -69,7 +69,6 @@ def test_resolve_path_keeps_uris_and_absolute_paths():
     assert resolve_path("data/wh").endswith("/data/wh")
 
 
-
 def test_the_jars_include_the_local_file_system_built_from_jvm_src():
     from jobs.common import session
     assert str(session.LOCAL_FS_JAR) in session.pinned_jars()
