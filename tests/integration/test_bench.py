@@ -12,7 +12,7 @@ import pytest
 from bench.compare import compare, pipeline_kpis, reference_kpis
 from bench.measure import warm_page_cache
 from bench.reference_postgres import SETUP
-from bench.report import growth, ratios, write_results
+from bench.report import growth, ratios, targets, write_results
 from jobs.common.config import PROJECT_ROOT
 from tests.integration.world_helpers import truth_csv
 
@@ -75,6 +75,15 @@ def test_core_ratio_is_taken_against_the_references_event_phase():
             {"engine": "postgres", "events": 1000, "wall_s": 5.0}]
     assert ratios(runs) == [{"events": 1000, "pipeline_over_duckdb": 12.5, "core_over_duckdb": 8.0,
                              "pipeline_over_postgres": 10.0, "core_over_postgres": 4.0}]
+
+
+def test_a_ratio_just_under_its_target_is_not_rounded_up_to_it():
+    runs = [{"engine": "pipeline", "events": 1000, "wall_s": 100.0, "core_s": 69.84, "peak_rss_mb": 900.0},
+            {"engine": "postgres", "events": 1000, "wall_s": 120.0, "phases_s": {"events": 100.0, "money": 20.0}}]
+    result = {"runs": runs, "ratios": ratios(runs), "growth": growth(runs)}
+    judged = {t["target"]: (t["measured"], t["met"]) for t in targets(result)}
+    assert judged["pipeline core / postgres < 0.7"] == (0.698, True)
+    assert judged["pipeline / postgres < 0.7"] == (0.833, False)
 
 
 def test_results_are_written_in_the_documented_shape(tmp_path):
