@@ -2,6 +2,7 @@ import datetime as dt
 
 import pytest
 
+from jobs.common import session
 from jobs.common.config import PROJECT_ROOT, ConfigError, load_config, resolve_path
 
 
@@ -70,12 +71,10 @@ def test_resolve_path_keeps_uris_and_absolute_paths():
 
 
 def test_the_jars_include_the_local_file_system_built_from_jvm_src():
-    from jobs.common import session
     assert str(session.LOCAL_FS_JAR) in session.pinned_jars()
 
 
 def test_a_set_up_without_the_local_file_system_jar_is_told_to_run_make_setup(monkeypatch, tmp_path):
-    from jobs.common import session
     monkeypatch.setattr(session, "LOCAL_FS_JAR", tmp_path / "lakehouse-hadoop.jar")
     with pytest.raises(session.SetupError, match=r"lakehouse-hadoop.jar is missing: run `make setup`"):
         session.pinned_jars()
