@@ -12,15 +12,23 @@ secrets.pseudonym_key_env), and unknown new top-level fields are kept in _rescue
 """
 from __future__ import annotations
 
+import math
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
 from jobs.common.refine import refine_lines
 from jobs.common.secrets import pseudonym_key_frame, require_pseudonym_key
 from schemas.bronze import EVENTS_RAW
 from schemas.events import EVENT_JSON_FIELDS, EVENTS, KNOWN_EVENT_TYPES
 from transformations.common import conform
-from transformations.events import dedupe_events, parse_events, pseudonymise, rescue_fields
+from transformations.events import dedupe_events, parse_events, pseudonymise, repeated_event_ids, rescue_fields
 
 SUMMARY = "bronze.events_raw -> silver.events (typed, UTC, deduplicated, PII hashed) + ops.quarantine"
 DATES = None
+# The repeated events are ranked and written by one task per this many of their rows: a few
+# percent of a batch, so they add a file or two per date. (8 tasks write 2M rows each at 16M.)
+REPEATED_ROWS_PER_TASK = 2_000_000
 
 
 def check_inputs(cfg, args) -> None:
@@ -33,6 +41,17 @@ def run(spark, cfg, args, ctx):
     return refine_lines(
         spark, cfg, ctx, EVENTS_RAW, EVENTS, "events",
         parse=lambda lines: parse_events(lines, time_zone, KNOWN_EVENT_TYPES),
-        shape=lambda valid: conform(pseudonymise(rescue_fields(dedupe_events(valid), EVENT_JSON_FIELDS), key,
-                                                 {"ip_hash": "ip", "email_hash": "email"}), EVENTS),
+        shape=lambda valid: shape(valid, key),
         date_column="event_date")
+
+
+def shape(valid: DataFrame, key: DataFrame) -> DataFrame:
+    """The valid parsed lines as silver.events: deduplicated, unknown fields rescued, PII hashed.
+
+    The repeated ids are found once and kept (a small local checkpoint): both halves of the
+    dedupe read them, and Spark would otherwise count them twice over the cached lines."""
+    repeated = repeated_event_ids(valid).localCheckpoint()
+    copies = repeated.agg(F.sum("copies")).first()[0] or 0
+    deduped = dedupe_events(valid, repeated, max(1, math.ceil(copies / REPEATED_ROWS_PER_TASK)))
+    return conform(pseudonymise(rescue_fields(deduped, EVENT_JSON_FIELDS), key,
+                                {"ip_hash": "ip", "email_hash": "email"}), EVENTS)

@@ -24,19 +24,26 @@ test_config.__test__ = False  # a helper, not a test
 
 
 @contextlib.contextmanager
-def generated_code(spark):
-    """Spark's whole-stage and expression code generation on for the block, as in every
-    environment but this one: conf/test.yaml turns them off, since on tiny data compiling code
-    costs more than running it."""
-    codegen_on = {"spark.sql.codegen.wholeStage": "true", "spark.sql.codegen.factoryMode": "FALLBACK"}
-    before = {key: spark.conf.get(key) for key in codegen_on}
+def spark_settings(spark, settings: dict[str, str]):
+    """These SQL settings for the block, then the session's own again."""
+    before = {key: spark.conf.get(key, None) for key in settings}
     try:
-        for key, value in codegen_on.items():
+        for key, value in settings.items():
             spark.conf.set(key, value)
         yield
     finally:
         for key, value in before.items():
-            spark.conf.set(key, value)
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)
+
+
+def generated_code(spark):
+    """Spark's whole-stage and expression code generation on for the block, as in every
+    environment but this one: conf/test.yaml turns them off, since on tiny data compiling code
+    costs more than running it."""
+    return spark_settings(spark, {"spark.sql.codegen.wholeStage": "true", "spark.sql.codegen.factoryMode": "FALLBACK"})
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,9 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from schemas.events import EVENT_JSON_FIELDS, KNOWN_EVENT_TYPES
-from tests.conftest import generated_code
-from transformations.events import dedupe_events, delivery_ts, parse_events, pseudonymise, rescue_fields
+from tests.conftest import generated_code, spark_settings
+from transformations.events import (dedupe_events, delivery_ts, parse_events, pseudonymise, repeated_event_ids,
+                                   rescue_fields)
 
 INGESTED = dt.datetime(2024, 3, 2, 0, 0)
 FILE = "file:/landing/events/2024-03-01/events_2024-03-01T05.jsonl"
@@ -117,6 +118,26 @@ def test_dedupe_events_ranks_every_copy_then_breaks_ties_by_file_name(spark):
     assert_df_equality(dedupe_events(events), expected, ignore_row_order=True)
     same_time = events.where("event_id = 'e2'").withColumn("_ingested_at", F.lit(dt.datetime(2024, 3, 4)))
     assert [r["v"] for r in dedupe_events(same_time).collect()] == ["z"]
+
+
+def test_repeated_event_ids_lists_only_ids_on_several_rows_with_their_copies(spark):
+    events = spark.createDataFrame([("e1",), ("e2",), ("e2",), ("e3",), ("e3",), ("e3",)], "event_id string")
+    expected = spark.createDataFrame([("e2", 2), ("e3", 3)], "event_id string, copies long")
+    assert_df_equality(repeated_event_ids(events), expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_dedupe_events_given_the_repeated_ids_ranks_them_in_the_partitions_asked(spark):
+    rows = [(f"e{i}", "a.jsonl", dt.datetime(2024, 3, 2)) for i in range(20)] + \
+           [("e3", "b.jsonl", dt.datetime(2024, 3, 1)), ("e7", "a.jsonl", dt.datetime(2024, 3, 5))]
+    events = spark.createDataFrame(rows, "event_id string, _source_file string, _ingested_at timestamp").repartition(4)
+    deduped = dedupe_events(events, repeated_event_ids(events), repeated_partitions=1)
+    expected = spark.createDataFrame([r for r in rows[:20] if r[0] != "e3"] + [rows[20]], events.schema)
+    assert_df_equality(deduped, expected, ignore_row_order=True)
+    # the ids seen once stay in their 4 partitions; the two repeated ids come out in 1 more,
+    # not in one per shuffle partition (2 here, with adaptive execution kept from merging them)
+    with spark_settings(spark, {"spark.sql.adaptive.coalescePartitions.enabled": "false"}):
+        assert dedupe_events(events, repeated_event_ids(events)).rdd.getNumPartitions() == 4 + 2
+        assert deduped.rdd.getNumPartitions() == 4 + 1
 
 
 def test_dedupe_events_empty_input_gives_empty_output(spark):
