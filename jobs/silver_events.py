@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -38,20 +39,28 @@ def check_inputs(cfg, args) -> None:
 def run(spark, cfg, args, ctx):
     key = pseudonym_key_frame(spark, cfg)
     time_zone = cfg.business.time_zone
-    return refine_lines(
-        spark, cfg, ctx, EVENTS_RAW, EVENTS, "events",
-        parse=lambda lines: parse_events(lines, time_zone, KNOWN_EVENT_TYPES),
-        shape=lambda valid: shape(valid, key),
-        date_column="event_date")
+    kept: list[DataFrame] = []
+    try:
+        return refine_lines(
+            spark, cfg, ctx, EVENTS_RAW, EVENTS, "events",
+            parse=lambda lines: parse_events(lines, time_zone, KNOWN_EVENT_TYPES),
+            shape=lambda valid: shape(valid, key, kept),
+            date_column="event_date")
+    finally:
+        for frame in kept:
+            frame.unpersist()
 
 
-def shape(valid: DataFrame, key: DataFrame) -> DataFrame:
+def shape(valid: DataFrame, key: DataFrame, kept: list[DataFrame]) -> DataFrame:
     """The valid parsed lines as silver.events: deduplicated, unknown fields rescued, PII hashed.
 
-    The repeated ids are found once and kept (a small local checkpoint): both halves of the
-    dedupe read them, and Spark would otherwise count them twice over the cached lines."""
-    repeated = repeated_event_ids(valid).localCheckpoint()
-    copies = repeated.agg(F.sum("copies")).first()[0] or 0
+    The repeated ids are found once and cached, since both halves of the dedupe read them
+    (uncached, each would count them again over the lines). A cache, not a local checkpoint:
+    on a cluster a lost executor's cached blocks are computed again, where a checkpoint's
+    would fail the job. `kept` holds it for run() to release after the last batch."""
+    repeated = repeated_event_ids(valid).persist(StorageLevel.MEMORY_AND_DISK)
+    kept.append(repeated)
+    copies = repeated.agg(F.sum("copies")).first()[0] or 0  # this pass fills the cache
     deduped = dedupe_events(valid, repeated, max(1, math.ceil(copies / REPEATED_ROWS_PER_TASK)))
     return conform(pseudonymise(rescue_fields(deduped, EVENT_JSON_FIELDS), key,
                                 {"ip_hash": "ip", "email_hash": "email"}), EVENTS)
