@@ -144,8 +144,9 @@ def dedupe_events(events: DataFrame, repeated: DataFrame | None = None, repeated
 
     Only the rows of a repeated id are shuffled and ranked; the others (95% of the bench's
     events) pass a broadcast anti-join where they are, so they are neither shuffled nor
-    sorted by id. `repeated` is repeated_event_ids(events), which a caller may compute once
-    and keep small (both halves read it). The ranked rows come out in `repeated_partitions`
+    sorted by id. `repeated` is repeated_event_ids(events): both halves read it, so a caller
+    on big data computes it once and caches it (left to this function, each half counts the
+    ids again). The ranked rows come out in `repeated_partitions`
     partitions if given, so they add that many files per date to a write, not one per
     shuffle partition. event_id is never null here (parse_events rejects such lines)."""
     ids = F.broadcast((repeated if repeated is not None else repeated_event_ids(events)).select("event_id"))
