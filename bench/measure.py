@@ -24,7 +24,7 @@ class CommandFailed(RuntimeError):
 @dataclass(frozen=True)
 class Measurement:
     wall_s: float
-    peak_rss_mb: float
+    peak_rss_mb: float  # MiB (2**20 bytes); the name is the one issue #8 asks for
 
 
 def _memory(process: psutil.Process) -> int:

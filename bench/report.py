@@ -56,7 +56,7 @@ def targets(result: dict) -> list[dict]:
             ("pipeline core / duckdb <= 3", size, ratio.get("core_over_duckdb"), 3, "<="),
             ("time grows no faster than events (time ratio / events ratio <= 1)", size,
              round(step[0]["time_ratio"] / step[0]["events_ratio"], PRECISION) if step else None, 1, "<="),
-            ("peak memory < 8 GiB (MB)", size, round(pipeline["peak_rss_mb"]), 8 * 1024, "<")]
+            ("peak memory < 8 GiB (MiB)", size, round(pipeline["peak_rss_mb"]), 8 * 1024, "<")]
     inc = result.get("incremental")
     if inc:
         rows.append(("one new day < 10% of a full rebuild", inc["events"], inc["one_day_share"], 0.1, "<"))
@@ -68,7 +68,7 @@ def targets(result: dict) -> list[dict]:
 def markdown(result: dict) -> str:
     lines = [] if result.get("complete", True) else \
         ["Incomplete: the run is still going or stopped early; these are the steps it finished.", ""]
-    lines += ["| engine | events | wall s | events/s | peak MB |", "| --- | ---: | ---: | ---: | ---: |"]
+    lines += ["| engine | events | wall s | events/s | peak MiB |", "| --- | ---: | ---: | ---: | ---: |"]
     for r in result["runs"]:
         wall = f"{r['wall_s']:.1f}" + (f" (core {r['core_s']:.1f})" if "core_s" in r else "") + \
             (f" (events {r['phases_s']['events']:.1f})" if "phases_s" in r else "")

@@ -81,7 +81,7 @@ class Bench:
         if reads is not None:
             warm_page_cache(reads)
         result = run_measured(command, self.work / f"{name}.log", cwd=PROJECT_ROOT, env=self.env, servers=servers)
-        self.log(f"{name}: {result.wall_s:.1f} s, peak {result.peak_rss_mb:,.0f} MB")
+        self.log(f"{name}: {result.wall_s:.1f} s, peak {result.peak_rss_mb:,.0f} MiB")
         return result
 
     def generate(self, root: Path, events: int, days: int) -> None:

@@ -103,7 +103,7 @@ def test_results_are_written_in_the_documented_shape(tmp_path):
                                  "pipeline_over_postgres": 10.0, "core_over_postgres": 4.0}]
     assert latest["growth"] == []  # one size: nothing to grow from
     judged = {t["target"]: t["met"] for t in latest["targets"]}
-    assert judged["pipeline / postgres < 0.7"] is False and judged["peak memory < 8 GiB (MB)"] is True
+    assert judged["pipeline / postgres < 0.7"] is False and judged["peak memory < 8 GiB (MiB)"] is True
     assert judged["time grows no faster than events (time ratio / events ratio <= 1)"] is None
     assert all(p.exists() for p in paths) and (tmp_path / "chart.png").read_bytes()[:4] == b"\x89PNG"
     assert latest["complete"] is True
