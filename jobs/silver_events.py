@@ -12,6 +12,7 @@ secrets.pseudonym_key_env), and unknown new top-level fields are kept in _rescue
 """
 from __future__ import annotations
 
+import logging
 import math
 
 from pyspark import StorageLevel
@@ -23,13 +24,16 @@ from jobs.common.secrets import pseudonym_key_frame, require_pseudonym_key
 from schemas.bronze import EVENTS_RAW
 from schemas.events import EVENT_JSON_FIELDS, EVENTS, KNOWN_EVENT_TYPES
 from transformations.common import conform
-from transformations.events import dedupe_events, parse_events, pseudonymise, repeated_event_ids, rescue_fields
+from transformations.events import (dedupe_events, first_copies, parse_events, pseudonymise, repeated_event_ids,
+                                    rescue_fields)
 
 SUMMARY = "bronze.events_raw -> silver.events (typed, UTC, deduplicated, PII hashed) + ops.quarantine"
 DATES = None
 # The repeated events are ranked and written by one task per this many of their rows: a few
 # percent of a batch, so they add a file or two per date. (8 tasks write 2M rows each at 16M.)
 REPEATED_ROWS_PER_TASK = 2_000_000
+
+log = logging.getLogger(__name__)
 
 
 def check_inputs(cfg, args) -> None:
@@ -44,15 +48,22 @@ def run(spark, cfg, args, ctx):
         return refine_lines(
             spark, cfg, ctx, EVENTS_RAW, EVENTS, "events",
             parse=lambda lines: parse_events(lines, time_zone, KNOWN_EVENT_TYPES),
-            shape=lambda valid: shape(valid, key, kept),
+            shape=lambda valid: shape(valid, key, kept, cfg.silver.dedupe_broadcast_max_ids),
             date_column="event_date")
     finally:
         for frame in kept:
             frame.unpersist()
 
 
-def shape(valid: DataFrame, key: DataFrame, kept: list[DataFrame]) -> DataFrame:
-    """The valid parsed lines as silver.events: deduplicated, unknown fields rescued, PII hashed.
+def shape(valid: DataFrame, key: DataFrame, kept: list[DataFrame], max_broadcast_ids: int) -> DataFrame:
+    """The valid parsed lines as silver.events: deduplicated, unknown fields rescued, PII hashed."""
+    return conform(pseudonymise(rescue_fields(dedupe(valid, kept, max_broadcast_ids), EVENT_JSON_FIELDS), key,
+                                {"ip_hash": "ip", "email_hash": "email"}), EVENTS)
+
+
+def dedupe(valid: DataFrame, kept: list[DataFrame], max_broadcast_ids: int) -> DataFrame:
+    """One row per event id, ranking only the repeated ids' rows while they are few enough to
+    broadcast (silver.dedupe_broadcast_max_ids), else every row.
 
     The repeated ids are found once and cached, since both halves of the dedupe read them
     (uncached, each would count them again over the lines). A cache, not a local checkpoint:
@@ -60,7 +71,13 @@ def shape(valid: DataFrame, key: DataFrame, kept: list[DataFrame]) -> DataFrame:
     would fail the job. `kept` holds it for run() to release after the last batch."""
     repeated = repeated_event_ids(valid).persist(StorageLevel.MEMORY_AND_DISK)
     kept.append(repeated)
-    copies = repeated.agg(F.sum("copies")).first()[0] or 0  # this pass fills the cache
-    deduped = dedupe_events(valid, repeated, max(1, math.ceil(copies / REPEATED_ROWS_PER_TASK)))
-    return conform(pseudonymise(rescue_fields(deduped, EVENT_JSON_FIELDS), key,
-                                {"ip_hash": "ip", "email_hash": "email"}), EVENTS)
+    ids, copies = repeated.agg(F.count(F.lit(1)), F.sum("copies")).first()  # this pass fills the cache
+    if ids > max_broadcast_ids:
+        log.warning("silver_events: %d event ids repeat in this batch, more than silver.dedupe_broadcast_max_ids "
+                    "(%d) allows to broadcast; ranking every row instead (one more sort of the batch). Raise the "
+                    "setting if the driver and executors have 160 MiB per million ids to spare", ids,
+                    max_broadcast_ids)
+        repeated.unpersist()
+        return first_copies(valid)
+    log.info("silver_events: %d event ids repeat in this batch, on %d rows; only those are ranked", ids, copies or 0)
+    return dedupe_events(valid, repeated, max(1, math.ceil((copies or 0) / REPEATED_ROWS_PER_TASK)))

@@ -137,24 +137,31 @@ def repeated_event_ids(events: DataFrame) -> DataFrame:
             .where(F.col("copies") > 1))
 
 
+def first_copies(events: DataFrame) -> DataFrame:
+    """One row per event_id by ranking every row of each id: the earliest-ingested copy wins
+    (then the first file name), so the choice does not depend on batch order. Shuffles and
+    sorts every row by id; dedupe_events does it only for the ids that repeat."""
+    window = Window.partitionBy("event_id").orderBy("_ingested_at", "_source_file")
+    return (events.withColumn("_copy", F.row_number().over(window))
+            .where(F.col("_copy") == 1).drop("_copy"))
+
+
 def dedupe_events(events: DataFrame, repeated: DataFrame | None = None, repeated_partitions: int | None = None
                   ) -> DataFrame:
-    """One row per event_id: at-least-once delivery repeats lines. The earliest-ingested
-    copy wins (then the first file name), so the choice does not depend on batch order.
+    """One row per event_id: at-least-once delivery repeats lines. The same rows as
+    first_copies(events), for less work.
 
     Only the rows of a repeated id are shuffled and ranked; the others (95% of the bench's
     events) pass a broadcast anti-join where they are, so they are neither shuffled nor
     sorted by id. `repeated` is repeated_event_ids(events): both halves read it, so a caller
     on big data computes it once and caches it (left to this function, each half counts the
-    ids again). The ranked rows come out in `repeated_partitions`
+    ids again). The ids are broadcast, so a caller with very many of them ranks every row
+    with first_copies instead. The ranked rows come out in `repeated_partitions`
     partitions if given, so they add that many files per date to a write, not one per
     shuffle partition. event_id is never null here (parse_events rejects such lines)."""
     ids = F.broadcast((repeated if repeated is not None else repeated_event_ids(events)).select("event_id"))
     once = events.join(ids, "event_id", "left_anti")
-    window = Window.partitionBy("event_id").orderBy("_ingested_at", "_source_file")
-    first = (events.join(ids, "event_id", "left_semi")
-             .withColumn("_copy", F.row_number().over(window))
-             .where(F.col("_copy") == 1).drop("_copy"))
+    first = first_copies(events.join(ids, "event_id", "left_semi"))
     if repeated_partitions:
         first = first.coalesce(repeated_partitions)
     return once.unionByName(first)

@@ -87,6 +87,11 @@ class Ingest:
 
 
 @dataclasses.dataclass(frozen=True)
+class Silver:
+    dedupe_broadcast_max_ids: int  # silver_events broadcasts a batch's repeated ids up to this many
+
+
+@dataclasses.dataclass(frozen=True)
 class Oltp:
     sources: str              # conf/sources/<file>: how the production tables map to the project's
     dump_format: str          # csv | parquet
@@ -113,6 +118,7 @@ class JobConfig:
     spark: SparkSettings
     secrets: Secrets
     ingest: Ingest
+    silver: Silver
     oltp: Oltp
     world: World
     experiments: Mapping[str, str]  # experiment id -> "variant:share, ..." (control first)

@@ -7,8 +7,8 @@ from pyspark.sql import functions as F
 
 from schemas.events import EVENT_JSON_FIELDS, KNOWN_EVENT_TYPES
 from tests.conftest import generated_code, spark_settings
-from transformations.events import (dedupe_events, delivery_ts, parse_events, pseudonymise, repeated_event_ids,
-                                   rescue_fields)
+from transformations.events import (dedupe_events, delivery_ts, first_copies, parse_events, pseudonymise,
+                                    repeated_event_ids, rescue_fields)
 
 INGESTED = dt.datetime(2024, 3, 2, 0, 0)
 FILE = "file:/landing/events/2024-03-01/events_2024-03-01T05.jsonl"
@@ -101,23 +101,30 @@ def test_parse_events_is_compiled_by_whole_stage_codegen(spark):
     assert len(interpreted) <= 1 and all("from_json" in line for line in interpreted), plan
 
 
-def test_dedupe_events_keeps_one_row_per_event_id_earliest_ingested(spark):
+# dedupe_events ranks only the repeated ids; first_copies, its fallback for very many of them,
+# ranks every row: the same rows either way
+DEDUPES = pytest.mark.parametrize("dedupe", [dedupe_events, first_copies])
+
+
+@DEDUPES
+def test_dedupe_events_keeps_one_row_per_event_id_earliest_ingested(spark, dedupe):
     rows = [("e1", "b.jsonl", dt.datetime(2024, 3, 2)), ("e1", "a.jsonl", dt.datetime(2024, 3, 3)),
             ("e2", "c.jsonl", dt.datetime(2024, 3, 2))]
     events = spark.createDataFrame(rows, "event_id string, _source_file string, _ingested_at timestamp")
     expected = spark.createDataFrame([rows[0], rows[2]], events.schema)
-    assert_df_equality(dedupe_events(events), expected, ignore_row_order=True)
+    assert_df_equality(dedupe(events), expected, ignore_row_order=True)
 
 
-def test_dedupe_events_ranks_every_copy_then_breaks_ties_by_file_name(spark):
+@DEDUPES
+def test_dedupe_events_ranks_every_copy_then_breaks_ties_by_file_name(spark, dedupe):
     rows = [("e1", "a.jsonl", dt.datetime(2024, 3, 2), "x"), ("e2", "b.jsonl", dt.datetime(2024, 3, 4), "y"),
             ("e2", "a.jsonl", dt.datetime(2024, 3, 4), "z"), ("e2", "c.jsonl", dt.datetime(2024, 3, 1), "w"),
             ("e3", "d.jsonl", dt.datetime(2024, 3, 5), "v")]
     events = spark.createDataFrame(rows, "event_id string, _source_file string, _ingested_at timestamp, v string")
     expected = spark.createDataFrame([rows[0], rows[3], rows[4]], events.schema)
-    assert_df_equality(dedupe_events(events), expected, ignore_row_order=True)
+    assert_df_equality(dedupe(events), expected, ignore_row_order=True)
     same_time = events.where("event_id = 'e2'").withColumn("_ingested_at", F.lit(dt.datetime(2024, 3, 4)))
-    assert [r["v"] for r in dedupe_events(same_time).collect()] == ["z"]
+    assert [r["v"] for r in dedupe(same_time).collect()] == ["z"]
 
 
 def test_repeated_event_ids_lists_only_ids_on_several_rows_with_their_copies(spark):
@@ -140,9 +147,10 @@ def test_dedupe_events_given_the_repeated_ids_ranks_them_in_the_partitions_asked
         assert deduped.rdd.getNumPartitions() == 4 + 1
 
 
-def test_dedupe_events_empty_input_gives_empty_output(spark):
+@DEDUPES
+def test_dedupe_events_empty_input_gives_empty_output(spark, dedupe):
     empty = spark.createDataFrame([], "event_id string, _source_file string, _ingested_at timestamp")
-    assert dedupe_events(empty).count() == 0
+    assert dedupe(empty).count() == 0
 
 
 def test_pseudonymise_replaces_clear_text_by_keyed_hash(spark):
