@@ -73,11 +73,11 @@ def dedupe(valid: DataFrame, kept: list[DataFrame], max_broadcast_ids: int) -> D
     kept.append(repeated)
     ids, copies = repeated.agg(F.count(F.lit(1)), F.sum("copies")).first()  # this pass fills the cache
     if ids > max_broadcast_ids:
-        log.warning("silver_events: %d event ids repeat in this batch, more than silver.dedupe_broadcast_max_ids "
+        log.warning("silver.events: %d event ids repeat in this batch, more than silver.dedupe_broadcast_max_ids "
                     "(%d) allows to broadcast; ranking every row instead (one more sort of the batch). Raise the "
                     "setting if the driver and executors have 160 MiB per million ids to spare", ids,
                     max_broadcast_ids)
         repeated.unpersist()
         return first_copies(valid)
-    log.info("silver_events: %d event ids repeat in this batch, on %d rows; only those are ranked", ids, copies or 0)
+    log.info("silver.events: %d event ids repeat in this batch, on %d rows; only those are ranked", ids, copies or 0)
     return dedupe_events(valid, repeated, max(1, math.ceil((copies or 0) / REPEATED_ROWS_PER_TASK)))
