@@ -68,16 +68,19 @@ def dedupe(valid: DataFrame, kept: list[DataFrame], max_broadcast_ids: int) -> D
     The repeated ids are found once and cached, since both halves of the dedupe read them
     (uncached, each would count them again over the lines). A cache, not a local checkpoint:
     on a cluster a lost executor's cached blocks are computed again, where a checkpoint's
-    would fail the job. `kept` holds it for run() to release after the last batch."""
+    would fail the job. `kept` holds it until the next batch, or for run() to release after
+    the last one, so the cached ids of one batch at most are held."""
+    while kept:  # the batch before this one is written: its ids are read no more
+        kept.pop().unpersist()
     repeated = repeated_event_ids(valid).persist(StorageLevel.MEMORY_AND_DISK)
     kept.append(repeated)
     ids, copies = repeated.agg(F.count(F.lit(1)), F.sum("copies")).first()  # this pass fills the cache
     if ids > max_broadcast_ids:
+        kept.pop().unpersist()  # only the count needed them
         log.warning("silver.events: %d event ids repeat in this batch, more than silver.dedupe_broadcast_max_ids "
                     "(%d) allows to broadcast; ranking every row instead (one more sort of the batch). Raise the "
                     "setting if the driver and executors have 160 MiB per million ids to spare", ids,
                     max_broadcast_ids)
-        repeated.unpersist()
         return first_copies(valid)
     log.info("silver.events: %d event ids repeat in this batch, on %d rows; only those are ranked", ids, copies or 0)
     return dedupe_events(valid, repeated, max(1, math.ceil((copies or 0) / REPEATED_ROWS_PER_TASK)))
