@@ -143,12 +143,13 @@ def write_all(cfg, ctx, stats: RunStats, sources: dict[str, SourceTable], typed:
     for table, spec in FACTS.items():
         valid = latest_per_key(typed[table].where(F.col("reject_reason").isNull()), sources[table].key)
         writes.append((spec, functools.partial(merge_into, conform(valid, spec), cfg, spec,
-                                               update_condition="s.updated_at > t.updated_at")))
+                                               update_condition="s.updated_at > t.updated_at", skip_unchanged=True)))
     history = (typed["orders"].where(F.col("reject_reason").isNull())
                .groupBy("order_id", "status", F.col("updated_at").alias("changed_at"))
                .agg(F.min("snapshot_date").alias("first_seen_snapshot")))
     writes.append((ORDER_STATUS_HISTORY, functools.partial(
-        merge_into, history, cfg, ORDER_STATUS_HISTORY, update_condition="s.first_seen_snapshot < t.first_seen_snapshot")))
+        merge_into, history, cfg, ORDER_STATUS_HISTORY, update_condition="s.first_seen_snapshot < t.first_seen_snapshot",
+        skip_unchanged=True)))
     for table, spec in DIMENSIONS.items():  # only versions that changed are rewritten (and reach the change feed)
         if dimensions[table] is not None:
             rows, whole = dimensions[table]

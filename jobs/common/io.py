@@ -14,6 +14,7 @@ from urllib.parse import unquote
 from delta.tables import DeltaTable
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from jobs.common.config import JobConfig, resolve_path
 from jobs.common.delta_log import clear_unfinished_creation, is_empty, latest_commit, latest_version
@@ -171,13 +172,18 @@ def replace_where(df: DataFrame, cfg: JobConfig, spec: TableSpec, condition: str
 
 def merge_into(df: DataFrame, cfg: JobConfig, spec: TableSpec, keys: tuple[str, ...] | None = None,
                update_condition: str | None = None, insert_only: bool = False,
-               target_filter: str | None = None, delete_missing: bool = False) -> Commit:
+               target_filter: str | None = None, delete_missing: bool = False,
+               skip_unchanged: bool = False) -> Commit:
     """Upsert by key: matched rows are updated (when `update_condition` holds, written over
     `t` the target and `s` the source), new keys are inserted. `insert_only` keeps matched
     rows as they are (an idempotent dedupe); `target_filter` (over `t`) limits the target
     rows a MERGE has to look at, e.g. to the partitions the new rows belong to;
     `delete_missing` deletes target rows whose key is not in `df` (df is then the whole
     table, and only the rows that really changed are rewritten and reach the change feed).
+    `skip_unchanged` first drops the source rows that match a target row whose
+    `update_condition` is false, which the MERGE would leave alone anyway: Delta rewrites
+    every file holding a matched row, even one its condition does not update, so a whole
+    snapshot MERGEd as is rewrites the whole table however little changed.
     Into an empty table the rows are appended: the same result, without the MERGE's join. (Like
     every write here, this assumes one writer per table at a time.)"""
     spark = df.sparkSession
@@ -191,7 +197,12 @@ def merge_into(df: DataFrame, cfg: JobConfig, spec: TableSpec, keys: tuple[str, 
     on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
     if target_filter:
         on = f"({target_filter}) AND {on}"
-    merge = target.alias("t").merge(df.select(*spec.columns).alias("s"), on)
+    source = df.select(*spec.columns)
+    if skip_unchanged and update_condition and not (insert_only or delete_missing):
+        # NOT of a null condition is null: a row is dropped only when the MERGE surely keeps its match
+        source = source.alias("s").join(target.toDF().alias("t"), F.expr(f"{on} AND NOT ({update_condition})"),
+                                        "left_anti")
+    merge = target.alias("t").merge(source.alias("s"), on)
     if not insert_only:
         merge = merge.whenMatchedUpdateAll(condition=update_condition)
     merge = merge.whenNotMatchedInsertAll()

@@ -1,4 +1,5 @@
 """Delta Lake through delta-spark on the pinned pyspark: create, append, MERGE, time travel, history."""
+import dataclasses
 import datetime as dt
 import logging
 from pathlib import Path
@@ -77,6 +78,25 @@ def test_merge_update_condition_keeps_newer_target_row(spark, cfg):
     append(orders(spark, [(1, "shipped", D2)]), cfg, ORDERS)
     merge_into(orders(spark, [(1, "placed", D1)]), cfg, ORDERS, update_condition="s.order_date > t.order_date")
     assert [r["status"] for r in read_table(spark, cfg, ORDERS).collect()] == ["shipped"]
+
+
+def test_merge_skip_unchanged_gives_the_same_table_without_rewriting_untouched_files(spark, cfg):
+    """A whole snapshot MERGEd with an update condition: Delta rewrites every file holding a
+    matched row, even when the condition leaves the row alone (the plain twin shows it);
+    skip_unchanged drops those source rows first, so only files with a real update are rewritten."""
+    snapshot = [(1, "placed", D1), (2, "paid", D2), (3, "placed", D1), (4, "placed", D2)]  # same, newer, older, new
+    copied = {}
+    for spec, skip in ((ORDERS, True), (dataclasses.replace(ORDERS, name="roundtrip_orders_plain"), False)):
+        append(orders(spark, [(1, "placed", D1), (2, "placed", D1), (3, "shipped", D2)]).coalesce(1), cfg, spec)
+        merge_into(orders(spark, snapshot), cfg, spec, update_condition="s.order_date > t.order_date",
+                   skip_unchanged=skip)
+        assert_df_equality(read_table(spark, cfg, spec).select(*ORDERS.columns),
+                           orders(spark, [(1, "placed", D1), (2, "paid", D2), (3, "shipped", D2), (4, "placed", D2)]),
+                           ignore_row_order=True)
+        _, metrics = latest_commit(spark, table_path(cfg, spec))
+        copied[skip] = (metrics["numSourceRows"], metrics["numTargetRowsCopied"])
+    # skipped: order 1 (same) and 3 (older); only the D1 file, where order 2 changed, is rewritten
+    assert copied == {True: ("2", "1"), False: ("4", "2")}
 
 
 def test_delta_log_reads_answer_as_history_does_without_falling_back(spark, cfg, caplog):
