@@ -89,6 +89,7 @@ class Ingest:
 @dataclasses.dataclass(frozen=True)
 class Silver:
     dedupe_broadcast_max_ids: int  # silver_events broadcasts a batch's repeated ids up to this many
+    max_files_per_batch: int       # bronze data files per micro-batch of a lines -> silver job
 
 
 @dataclasses.dataclass(frozen=True)

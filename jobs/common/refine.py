@@ -10,7 +10,7 @@ from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from jobs.common.config import JobConfig
+from jobs.common.config import ConfigError, JobConfig
 from jobs.common.io import merge_into, read_table, table_path
 from jobs.common.runs import RunContext, RunStats
 from jobs.common.streams import checkpoint_dir, process_available
@@ -27,6 +27,8 @@ def refine_lines(spark: SparkSession, cfg: JobConfig, ctx: RunContext, source: T
                  quarantine_key: Column | None = None) -> RunStats:
     """Process the rows of `source` not yet seen; `parse` adds reject_reason, `shape` turns
     the valid rows into `target`'s contract."""
+    if cfg.silver.max_files_per_batch < 1:
+        raise ConfigError(f"silver.max_files_per_batch must be 1 or more, got {cfg.silver.max_files_per_batch}")
     read_table(spark, cfg, source)  # a clear error if the bronze table was never built
     stats = RunStats()
 
@@ -59,7 +61,8 @@ def refine_lines(spark: SparkSession, cfg: JobConfig, ctx: RunContext, source: T
         log.info("%s batch %d: %d lines, %d valid, quarantined %s", target.full_name, batch_id,
                  sum(outcome.values()), outcome.get(None, 0), rejected or "nothing")
 
-    lines = (spark.readStream.format("delta").load(table_path(cfg, source))
+    lines = (spark.readStream.format("delta").option("maxFilesPerTrigger", cfg.silver.max_files_per_batch)
+             .load(table_path(cfg, source))
              .select("value", "_source_file", "_ingested_at", "_batch_id"))
     process_available(lines, checkpoint_dir(cfg, target, f"from_{source.name}"), f"refine_{target.name}", handle)
     return stats
