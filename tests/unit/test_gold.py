@@ -67,6 +67,20 @@ def test_activity_daily_counts_wau_and_mau_over_the_dates_ending_on_each_day(spa
         {"dau": 1, "wau": 2, "mau": 3, "visitors": 2, "buyers": 1}
 
 
+def test_activity_daily_counts_persons_and_users_apart(spark):
+    """Visitors and buyers count persons (two anonymous ones, a user on two devices); DAU, WAU
+    and MAU count users, once each whatever their persons."""
+    activity = spark.createDataFrame(
+        [(D1, "anon1", None, True), (D1, "anon2", None, False), (D1, "phone", "u1", True),
+         (D1, "laptop", "u1", False), (D1 - dt.timedelta(days=3), "u2", "u2", False)],
+        "activity_date date, person_id string, user_id string, purchased boolean")
+    dates = spark.createDataFrame([(D1,), (D1 + dt.timedelta(days=1),)], "business_date date")
+    expected = spark.createDataFrame(
+        [(D1, 1, 2, 2, 4, 2), (D1 + dt.timedelta(days=1), 0, 2, 2, 0, 0)],
+        "business_date date, dau long, wau long, mau long, visitors long, buyers long")
+    assert_df_equality(activity_daily(dates, activity), expected, ignore_row_order=True, ignore_nullable=True)
+
+
 def test_customers_take_the_channel_of_the_earliest_session_else_direct(spark):
     t = dt.datetime(2024, 3, 1, 10)
     sessions = spark.createDataFrame(
