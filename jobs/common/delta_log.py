@@ -36,7 +36,7 @@ def is_empty(spark: SparkSession, path: str) -> bool:
         return int(_snapshot(spark, _delta_log(spark, path)).numOfFiles()) == 0
     except Py4JError as error:
         _fell_back(error)
-        return spark.sql(f"DESCRIBE DETAIL delta.`{path}`").first()["numFiles"] == 0
+        return DeltaTable.forPath(spark, path).detail().first()["numFiles"] == 0
 
 
 def latest_commit(spark: SparkSession, path: str) -> tuple[int, dict[str, str]]:

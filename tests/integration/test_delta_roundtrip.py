@@ -12,8 +12,10 @@ from delta.tables import DeltaTable
 from pyspark.sql import types as T
 
 from jobs.common.delta_log import is_empty, latest_commit, latest_version
-from jobs.common.io import InputError, append, ensure_table, merge_into, overwrite_range, read_table, table_path
+from jobs.common.io import (InputError, append, changed_rows, ensure_table, merge_into, overwrite_range, read_table,
+                            table_path)
 from schemas.spec import TableSpec
+from tests.conftest import test_config
 
 ORDERS = TableSpec("silver", "roundtrip_orders", T.StructType([
     T.StructField("order_id", T.LongType(), nullable=False),
@@ -97,6 +99,18 @@ def test_merge_skip_unchanged_gives_the_same_table_without_rewriting_untouched_f
         copied[skip] = (metrics["numSourceRows"], metrics["numTargetRowsCopied"])
     # skipped: order 1 (same) and 3 (older); only the D1 file, where order 2 changed, is rewritten
     assert copied == {True: ("2", "1"), False: ("4", "2")}
+
+
+def test_a_table_under_a_path_with_a_quote_and_a_backslash_is_registered_and_its_changes_read(spark, tmp_path):
+    """The catalog's CREATE TABLE ... LOCATION and changed_rows (Delta's SQL function) put the
+    table's path into SQL as a string literal: a quote in it once broke the registration."""
+    cfg = test_config(tmp_path / "it's a \\ path")
+    spec = dataclasses.replace(ORDERS, change_feed=True)
+    append(orders(spark, [(1, "placed", D1)]), cfg, spec)
+    merge_into(orders(spark, [(1, "paid", D1), (2, "placed", D2)]), cfg, spec)
+    changes = changed_rows(spark, cfg, spec, 1, latest_version(spark, table_path(cfg, spec)))
+    assert sorted((r["order_id"], r["status"], r["_change_type"]) for r in changes.collect()) == [
+        (1, "paid", "update_postimage"), (1, "placed", "update_preimage"), (2, "placed", "insert")]
 
 
 def test_delta_log_reads_answer_as_history_does_without_falling_back(spark, cfg, caplog):
