@@ -10,6 +10,11 @@ JAR_DIR = PROJECT_ROOT / ".jars"
 # Built from jvm/src by `make setup`; on the driver's own class path, because spark-submit
 # reads the local file system (to find the jars) before it loads the jars given to it.
 LOCAL_FS_JAR = JAR_DIR / "lakehouse-hadoop.jar"
+# Spark loggers whose warning is wrong for this project, quieted to errors. At the start of
+# every streaming query Spark warns that adaptive execution "will be disabled", but the
+# micro-batches it hands to foreachBatch (every stream here) keep the session's settings,
+# adaptive execution included (a test checks it): 6 false warnings a pipeline run.
+QUIETED_LOGGERS = ("org.apache.spark.sql.execution.streaming.runtime.ResolveWriteToStream",)
 
 
 class SetupError(RuntimeError):
@@ -62,6 +67,9 @@ def build_session(app_name: str, cfg: JobConfig) -> SparkSession:
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(spark_cfg.log_level)
+    log4j = spark.sparkContext._jvm.org.apache.logging.log4j
+    for name in QUIETED_LOGGERS:
+        log4j.core.config.Configurator.setLevel(name, log4j.Level.ERROR)
     return spark
 
 

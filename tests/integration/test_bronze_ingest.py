@@ -9,6 +9,8 @@ from deltalake import DeltaTable as RustDeltaTable
 from jobs import bronze_access_logs, bronze_events
 from jobs.common.cli import execute
 from jobs.common.io import read_table, table_path
+from jobs.common.session import QUIETED_LOGGERS
+from jobs.common.streams import process_available
 from schemas.bronze import ACCESS_LOGS_RAW, EVENTS_RAW
 from schemas.ops import JOB_RUNS
 from tests.conftest import test_config
@@ -95,3 +97,24 @@ def test_nasa_head_log_every_physical_line_lands_in_bronze(spark, cfg, shared_da
     outcome = execute(spark, "bronze_access_logs", bronze_access_logs, cfg, NO_DATES, "")
     assert outcome.error is None
     assert read_table(spark, cfg, ACCESS_LOGS_RAW).count() == 1930  # SOURCE.md: 1,930 physical lines
+
+
+def test_micro_batches_keep_adaptive_execution_so_sparks_warning_that_it_is_off_is_quieted(spark, tmp_path):
+    """At each stream's start Spark warns that adaptive execution will be disabled; the batches
+    foreachBatch hands over keep it, so jobs.common.session quiets that logger, which must exist."""
+    source = str(tmp_path / "source")
+    spark.range(3).write.format("delta").save(source)
+    seen = []
+    process_available(spark.readStream.format("delta").load(source), str(tmp_path / "checkpoint"), "adaptive_check",
+                      lambda batch, _: seen.append(batch.sparkSession.conf.get("spark.sql.adaptive.enabled")))
+    assert spark.conf.get("spark.sql.adaptive.enabled") == "true"
+    assert seen == ["true"]
+    jvm = spark.sparkContext._jvm
+    spark.sparkContext.setLogLevel("WARN")  # as every environment but the tests' logs
+    try:
+        for name in QUIETED_LOGGERS:
+            jvm.java.lang.Class.forName(name)  # raises if a Spark upgrade moved the class
+            assert str(jvm.org.apache.logging.log4j.LogManager.getLogger(name).getLevel()) == "ERROR"
+        assert str(jvm.org.apache.logging.log4j.LogManager.getRootLogger().getLevel()) == "WARN"
+    finally:
+        spark.sparkContext.setLogLevel(test_config(tmp_path).spark.log_level)
