@@ -13,7 +13,7 @@ import logging
 import time
 from pathlib import Path
 
-from jobs.common.cli import parse_date
+from jobs.common.cli import parse_date, positive_int, share
 from jobs.common.config import resolve_path
 from jobs.common.session import build_session
 from world.model import Params
@@ -29,14 +29,14 @@ log = logging.getLogger(__name__)
 def add_arguments(parser) -> None:
     parser.add_argument("--seed", type=int, help="random seed (default: world.seed)")
     parser.add_argument("--start-date", type=parse_date, help="first day, YYYY-MM-DD (default: world.start_date)")
-    parser.add_argument("--days", type=int, help="number of days (default: world.days)")
-    parser.add_argument("--users", type=int, help="registered users; sets the scale (default: world.users)")
-    parser.add_argument("--products", type=int, help="products in the catalogue (default: world.products)")
-    parser.add_argument("--dirt-rate", type=float, help="base rate of injected dirt (default: world.dirt_rate)")
+    parser.add_argument("--days", type=positive_int, help="number of days (default: world.days)")
+    parser.add_argument("--users", type=positive_int, help="registered users; sets the scale (default: world.users)")
+    parser.add_argument("--products", type=positive_int, help="products in the catalogue (default: world.products)")
+    parser.add_argument("--dirt-rate", type=share, help="base rate of injected dirt (default: world.dirt_rate)")
     parser.add_argument("--dump-format", choices=("csv", "parquet", "both"), default="csv",
                         help="format of the nightly OLTP dumps (default: csv)")
     parser.add_argument("--force", action="store_true", help="replace a different world already in landing")
-    parser.add_argument("--shards", type=int, default=1,
+    parser.add_argument("--shards", type=positive_int, default=1,
                         help="split the users into this many independent shards generated in parallel as "
                              "Spark tasks, for benchmark-sized worlds (default: 1, no Spark); landing must "
                              "be empty, and the truth is kept per shard (see world/shards.py)")

@@ -28,7 +28,6 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.util import inheritable_thread_target
 
-from jobs.common.config import ConfigError
 from jobs.common.io import (Commit, InputError, any_column_differs, changed_values, create_once, current_version,
                             merge_into, partitions, read_table)
 from jobs.common.ledger import append_builds, build_row, last_build, last_source_version
@@ -52,9 +51,6 @@ log = logging.getLogger(__name__)
 
 
 def check_inputs(cfg, args) -> None:
-    if cfg.oltp.parallel_writes < 1:
-        raise ConfigError(f"oltp.parallel_writes must be 1 or more (1 writes one table at a time), "
-                          f"got {cfg.oltp.parallel_writes}")
     load_sources(cfg)
     require_pseudonym_key(cfg)
 

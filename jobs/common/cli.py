@@ -72,6 +72,26 @@ def parse_date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"malformed date {text!r}: expected YYYY-MM-DD") from None
 
 
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be 1 or more")
+    return value
+
+
+def share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be between 0 and 1")
+    return value
+
+
 def add_common_options(parser: argparse.ArgumentParser, top_level: bool) -> None:
     default = "local" if top_level else None
     parser.add_argument("--env", default=default,

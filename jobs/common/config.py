@@ -36,6 +36,12 @@ class ConfigError(ValueError):
     """A configuration that cannot be used; the message names the key and the file."""
 
 
+def bounded(low: float, high: float | None = None) -> Any:
+    """A required number that must lie between low and high (inclusive; no high: no upper
+    bound), checked when the configuration loads, before any job starts."""
+    return dataclasses.field(metadata={"bounds": (low, high)})
+
+
 @dataclasses.dataclass(frozen=True)
 class Paths:
     landing: str
@@ -59,7 +65,7 @@ class Business:
 class SparkSettings:
     master: str
     app_name_prefix: str
-    shuffle_partitions: int
+    shuffle_partitions: int = bounded(1)
     driver_memory: str
     event_log_enabled: bool
     ui_enabled: bool
@@ -77,27 +83,27 @@ class Jdbc:
     url: str                  # jdbc:postgresql://host:5432/db or jdbc:mariadb://host:3306/db; "" = none
     user: str
     password_env: str         # the environment variable holding the password
-    fetch_size: int
-    partitions: int           # parallel reads per table over its partition_column's range
+    fetch_size: int = bounded(0)  # rows per round trip; 0 = the driver's default
+    partitions: int = bounded(1)  # parallel reads per table over its partition_column's range
 
 
 @dataclasses.dataclass(frozen=True)
 class Ingest:
-    max_files_per_batch: int  # landing files per micro-batch of a bronze file ingestion
+    max_files_per_batch: int = bounded(1)  # landing files per micro-batch of a bronze file ingestion
 
 
 @dataclasses.dataclass(frozen=True)
 class Silver:
-    dedupe_broadcast_max_ids: int  # silver_events broadcasts a batch's repeated ids up to this many
-    max_files_per_batch: int       # bronze data files per micro-batch of a lines -> silver job
+    dedupe_broadcast_max_ids: int = bounded(0)  # silver_events broadcasts a batch's repeated ids up to this many
+    max_files_per_batch: int = bounded(1)  # bronze data files per micro-batch of a lines -> silver job
 
 
 @dataclasses.dataclass(frozen=True)
 class Oltp:
     sources: str              # conf/sources/<file>: how the production tables map to the project's
     dump_format: str          # csv | parquet
-    max_missing_share: float  # a full snapshot missing more of the current keys is refused
-    parallel_writes: int      # silver_oltp's MERGEs (one table each) running at once
+    max_missing_share: float = bounded(0, 1)  # a full snapshot missing more of the current keys is refused
+    parallel_writes: int = bounded(1)  # silver_oltp's MERGEs (one table each) running at once
     jdbc: Jdbc
 
 
@@ -105,10 +111,10 @@ class Oltp:
 class World:
     seed: int
     start_date: dt.date
-    days: int
-    users: int
-    products: int
-    dirt_rate: float
+    days: int = bounded(1)
+    users: int = bounded(1)
+    products: int = bounded(1)
+    dirt_rate: float = bounded(0, 1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -267,7 +273,15 @@ def _build(cls: type, values: dict[str, Any], prefix: str) -> Any:
             raise ConfigError(f"missing required configuration value {key} "
                               "(set it in conf/base.yaml, conf/<env>.yaml or with --conf)")
         kwargs[field.name] = _coerce(hints[field.name], value, key)
+        if "bounds" in field.metadata:
+            _check_bounds(kwargs[field.name], *field.metadata["bounds"], key)
     return cls(**kwargs)
+
+
+def _check_bounds(value: float, low: float, high: float | None, key: str) -> None:
+    if value < low or (high is not None and value > high):
+        wanted = f"{low:g} or more" if high is None else f"between {low:g} and {high:g}"
+        raise ConfigError(f"configuration value {key} must be {wanted}, got {value!r}")
 
 
 def _coerce(kind: Any, value: Any, key: str) -> Any:
@@ -292,6 +306,8 @@ def _coerce(kind: Any, value: Any, key: str) -> Any:
     if kind in (int, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"configuration value {key} must be a number, got {value!r}")
+        if kind is int and value != int(value):
+            raise ConfigError(f"configuration value {key} must be a whole number, got {value!r}")
         return kind(value)
     return str(value)
 

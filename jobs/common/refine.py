@@ -10,7 +10,7 @@ from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from jobs.common.config import ConfigError, JobConfig
+from jobs.common.config import JobConfig
 from jobs.common.io import merge_into, read_table, table_path
 from jobs.common.runs import RunContext, RunStats
 from jobs.common.streams import checkpoint_dir, process_available
@@ -27,8 +27,6 @@ def refine_lines(spark: SparkSession, cfg: JobConfig, ctx: RunContext, source: T
                  quarantine_key: Column | None = None) -> RunStats:
     """Process the rows of `source` not yet seen; `parse` adds reject_reason, `shape` turns
     the valid rows into `target`'s contract."""
-    if cfg.silver.max_files_per_batch < 1:
-        raise ConfigError(f"silver.max_files_per_batch must be 1 or more, got {cfg.silver.max_files_per_batch}")
     read_table(spark, cfg, source)  # a clear error if the bronze table was never built
     stats = RunStats()
 

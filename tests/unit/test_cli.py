@@ -33,12 +33,21 @@ def test_malformed_date_is_one_line_error(tmp_path):
     assert not (tmp_path / "wh").exists()
 
 
-def test_no_parallel_writes_is_one_line_error_before_spark_starts(tmp_path):
+def test_a_setting_out_of_its_range_is_one_line_error_before_spark_starts(tmp_path):
     result = run_cli("--conf", f"paths.warehouse={tmp_path}/wh", "--conf", "oltp.parallel_writes=0", "silver_oltp")
     assert result.returncode == 1
-    assert result.stderr.strip().splitlines() == [
-        "error: oltp.parallel_writes must be 1 or more (1 writes one table at a time), got 0"]
+    assert result.stderr.strip().splitlines() == ["error: configuration value oltp.parallel_writes must be 1 or more, got 0"]
     assert not (tmp_path / "wh").exists()
+
+
+def test_generator_refuses_a_world_of_no_days_before_writing(tmp_path):
+    result = run_cli("--conf", f"paths.landing={tmp_path}/landing", "generate", "--days", "0")
+    assert result.returncode == 2
+    assert "argument --days: '0': must be 1 or more" in result.stderr
+    result = run_cli("--conf", f"paths.landing={tmp_path}/landing", "generate", "--dirt-rate", "1.5")
+    assert result.returncode == 2
+    assert "argument --dirt-rate: '1.5': must be between 0 and 1" in result.stderr
+    assert not (tmp_path / "landing").exists()
 
 
 def test_wrong_configuration_key_is_one_line_error(tmp_path):

@@ -35,6 +35,31 @@ def test_load_config_unknown_file_key_names_key_and_file(tmp_path, monkeypatch):
         load_config("broken")
 
 
+@pytest.mark.parametrize("setting, message", [
+    ("spark.shuffle_partitions=0", "spark.shuffle_partitions must be 1 or more, got 0"),
+    ("ingest.max_files_per_batch=0", "ingest.max_files_per_batch must be 1 or more, got 0"),
+    ("silver.max_files_per_batch=-3", "silver.max_files_per_batch must be 1 or more, got -3"),
+    ("silver.dedupe_broadcast_max_ids=-1", "silver.dedupe_broadcast_max_ids must be 0 or more, got -1"),
+    ("oltp.max_missing_share=1.5", "oltp.max_missing_share must be between 0 and 1, got 1.5"),
+    ("oltp.parallel_writes=0", "oltp.parallel_writes must be 1 or more, got 0"),
+    ("oltp.jdbc.fetch_size=-1", "oltp.jdbc.fetch_size must be 0 or more, got -1"),
+    ("oltp.jdbc.partitions=0", "oltp.jdbc.partitions must be 1 or more, got 0"),
+    ("world.days=0", "world.days must be 1 or more, got 0"),
+    ("world.dirt_rate=-0.1", "world.dirt_rate must be between 0 and 1, got -0.1"),
+    ("spark.shuffle_partitions=2.5", "spark.shuffle_partitions must be a whole number, got 2.5"),
+])
+def test_load_config_refuses_a_number_out_of_its_range_naming_the_key(setting, message):
+    with pytest.raises(ConfigError, match=f"^configuration value {message}$".replace(".", r"\.")):
+        load_config("test", [setting])
+
+
+def test_load_config_takes_the_ends_of_a_range():
+    cfg = load_config("test", ["oltp.max_missing_share=1", "silver.dedupe_broadcast_max_ids=0",
+                               "ingest.max_files_per_batch=1", "spark.shuffle_partitions=4.0"])
+    assert (cfg.oltp.max_missing_share, cfg.silver.dedupe_broadcast_max_ids, cfg.ingest.max_files_per_batch) == (1, 0, 1)
+    assert cfg.spark.shuffle_partitions == 4 and isinstance(cfg.spark.shuffle_partitions, int)
+
+
 def test_load_config_missing_required_value_names_key():
     with pytest.raises(ConfigError, match=r"missing required configuration value paths\.warehouse"):
         load_config("test", ["paths.warehouse="])
