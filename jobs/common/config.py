@@ -7,6 +7,7 @@ and a required value left empty is an error that names the key.
 from __future__ import annotations
 
 import dataclasses
+import math
 import datetime as dt
 import os
 import types
@@ -306,7 +307,9 @@ def _coerce(kind: Any, value: Any, key: str) -> Any:
     if kind in (int, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"configuration value {key} must be a number, got {value!r}")
-        if kind is int and value != int(value):
+        if not math.isfinite(value):
+            raise ConfigError(f"configuration value {key} must be a finite number, got {value!r}")
+        if kind is int and isinstance(value, float) and not value.is_integer():
             raise ConfigError(f"configuration value {key} must be a whole number, got {value!r}")
         return kind(value)
     return str(value)

@@ -47,6 +47,8 @@ def test_load_config_unknown_file_key_names_key_and_file(tmp_path, monkeypatch):
     ("world.days=0", "world.days must be 1 or more, got 0"),
     ("world.dirt_rate=-0.1", "world.dirt_rate must be between 0 and 1, got -0.1"),
     ("spark.shuffle_partitions=2.5", "spark.shuffle_partitions must be a whole number, got 2.5"),
+    ("spark.shuffle_partitions=.inf", "spark.shuffle_partitions must be a finite number, got inf"),
+    ("world.dirt_rate=.nan", "world.dirt_rate must be a finite number, got nan"),
 ])
 def test_load_config_refuses_a_number_out_of_its_range_naming_the_key(setting, message):
     with pytest.raises(ConfigError, match=f"^configuration value {message}$".replace(".", r"\.")):
