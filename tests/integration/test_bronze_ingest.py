@@ -101,7 +101,8 @@ def test_nasa_head_log_every_physical_line_lands_in_bronze(spark, cfg, shared_da
 
 def test_micro_batches_keep_adaptive_execution_so_sparks_warning_that_it_is_off_is_quieted(spark, tmp_path):
     """At each stream's start Spark warns that adaptive execution will be disabled; the batches
-    foreachBatch hands over keep it, so jobs.common.session quiets that logger, which must exist."""
+    foreachBatch hands over keep it, so jobs.common.session quiets that logger; every logger it
+    quiets must exist and be at ERROR."""
     source = str(tmp_path / "source")
     spark.range(3).write.format("delta").save(source)
     seen = []
