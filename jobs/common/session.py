@@ -16,9 +16,11 @@ LOCAL_FS_JAR = JAR_DIR / "lakehouse-hadoop.jar"
 # adaptive execution included (a test checks it): 6 false warnings a pipeline run. And after
 # every MERGE whose source Delta materialized (a local checkpoint), Delta unpersists it and
 # Spark warns that the RDD "cannot be recomputed after unpersisting": true, and meant for code
-# that reads such an RDD again; Delta never does. Seven of them in every nightly run.
+# that reads such an RDD again; Delta never does. Seven of them in every nightly run. And once
+# per run, that the text of a wide plan was truncated (spark.sql.debug.maxToStringFields): no
+# job prints plans, so it only worried readers of `make run`.
 QUIETED_LOGGERS = ("org.apache.spark.sql.execution.streaming.runtime.ResolveWriteToStream",
-                   "org.apache.spark.rdd.MapPartitionsRDD")
+                   "org.apache.spark.rdd.MapPartitionsRDD", "org.apache.spark.util.SparkStringUtils")
 
 
 class SetupError(RuntimeError):
