@@ -44,7 +44,7 @@ QUARANTINE_SCHEMA = T.StructType([
 
 QUARANTINE = TableSpec(
     "ops", "quarantine", QUARANTINE_SCHEMA, partition_by=("source",),
-    keys=("source", "record_key"),
+    keys=("source", "record_key"), auto_compact=True,
     description="Every rejected record: its source, reason code and raw text.",
 )
 
@@ -61,7 +61,7 @@ TABLE_BUILDS_SCHEMA = T.StructType([
 ])
 
 TABLE_BUILDS = TableSpec(
-    "ops", "table_builds", TABLE_BUILDS_SCHEMA, keys=("target", "source", "source_version"),
+    "ops", "table_builds", TABLE_BUILDS_SCHEMA, keys=("target", "source", "source_version"), auto_compact=True,
     description="What each derived table's dates were rebuilt from: source table and version, run, code.",
 )
 
@@ -77,7 +77,7 @@ GOLD_BUILDS_SCHEMA = T.StructType([
 ])
 
 GOLD_BUILDS = TableSpec(
-    "ops", "gold_builds", GOLD_BUILDS_SCHEMA, keys=("table", "business_date", "target_version"),
+    "ops", "gold_builds", GOLD_BUILDS_SCHEMA, keys=("table", "business_date", "target_version"), auto_compact=True,
     description="Every gold date written: from which input table versions, by which run and code version "
                 "(business_date is null for a table rebuilt whole).",
 )

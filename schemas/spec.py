@@ -16,6 +16,10 @@ class TableSpec:
     description: str = ""
     # record row-level changes, so downstream jobs can see which partitions a commit touched
     change_feed: bool = False
+    # compact small files after a write once a partition holds enough of them (Delta's auto
+    # compaction): for tables that gain a small file at every job of every run and are read
+    # by the next jobs, so their reads do not slow night after night
+    auto_compact: bool = False
 
     @property
     def full_name(self) -> str:

@@ -17,7 +17,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.common.config import JobConfig, resolve_path
-from jobs.common.delta_log import clear_unfinished_creation, is_empty, latest_commit, latest_version
+from jobs.common.delta_log import clear_unfinished_creation, is_empty, latest_commit, latest_version, table_property
 from schemas.spec import TableSpec
 
 
@@ -41,6 +41,7 @@ def table_exists(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> bool:
     return DeltaTable.isDeltaTable(spark, table_path(cfg, spec))
 
 
+AUTO_COMPACT = "delta.autoOptimize.autoCompact"
 # (application id, table path) of tables this process has already created or checked
 _ENSURED: set[tuple[str, str]] = set()
 
@@ -68,17 +69,21 @@ def create_once(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> None:
                              "it holds files other than an interrupted creation's: inspect them, and if the "
                              "table never held data, move the folder away and rerun") from error
         _create_if_missing(spark, path, spec)
+    if spec.auto_compact and table_property(spark, path, AUTO_COMPACT) != "true":  # a table older than the setting
+        spark.sql(f"ALTER TABLE delta.`{path.replace('`', '``')}` SET TBLPROPERTIES ('{AUTO_COMPACT}' = 'true')")
     register(spark, cfg, spec)
     _ENSURED.add(seen)
 
 
 def _create_if_missing(spark: SparkSession, path: str, spec: TableSpec) -> None:
-    (DeltaTable.createIfNotExists(spark)
+    builder = (DeltaTable.createIfNotExists(spark)
                .location(path)
                .addColumns(spec.schema)
                .partitionedBy(*spec.partition_by)
-               .property("delta.enableChangeDataFeed", str(spec.change_feed).lower())
-               .execute())
+               .property("delta.enableChangeDataFeed", str(spec.change_feed).lower()))
+    if spec.auto_compact:
+        builder = builder.property(AUTO_COMPACT, "true")
+    builder.execute()
 
 
 # (application id, name) -> the table path this process last pointed the name at
