@@ -44,7 +44,7 @@ QUARANTINE_SCHEMA = T.StructType([
 
 QUARANTINE = TableSpec(
     "ops", "quarantine", QUARANTINE_SCHEMA, partition_by=("source",),
-    keys=("source", "record_key"), auto_compact=True,
+    keys=("source", "record_key"),
     description="Every rejected record: its source, reason code and raw text.",
 )
 

@@ -18,7 +18,9 @@ class TableSpec:
     change_feed: bool = False
     # compact small files after a write once a partition holds enough of them (Delta's auto
     # compaction): for tables that gain a small file at every job of every run and are read
-    # by the next jobs, so their reads do not slow night after night
+    # by the next jobs, so their reads do not slow night after night. Only for tables written
+    # by append_rows: the newest commit after a write may then be the compaction, so a write
+    # that reads its own commit back (append, merge_into, replace_where) refuses such a table.
     auto_compact: bool = False
 
     @property

@@ -269,6 +269,9 @@ def partitions(spark: SparkSession, cfg: JobConfig, spec: TableSpec, version: in
 
 def last_commit(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> Commit:
     """The newest commit of a table: its version and the rows it wrote (from Delta's metrics)."""
+    if spec.auto_compact:
+        raise ValueError(f"{spec.full_name} compacts itself after a write, so its newest commit may be the "
+                         "compaction, not the write: write it with append_rows, which reads nothing back")
     version, metrics = latest_commit(spark, table_path(cfg, spec))
     if "numTargetRowsInserted" in metrics:  # MERGE: numOutputRows also counts rows copied unchanged
         written = int(metrics["numTargetRowsInserted"]) + int(metrics.get("numTargetRowsUpdated", 0))

@@ -12,8 +12,8 @@ from delta.tables import DeltaTable
 from pyspark.sql import types as T
 
 from jobs.common.delta_log import is_empty, latest_commit, latest_version, table_property
-from jobs.common.io import (AUTO_COMPACT, InputError, append, append_rows, changed_rows, ensure_table, merge_into,
-                            overwrite_range, read_table, table_path)
+from jobs.common.io import (AUTO_COMPACT, InputError, append, append_rows, changed_rows, ensure_table, last_commit,
+                            merge_into, overwrite_range, read_table, table_path)
 from schemas.ops import TABLE_BUILDS
 from schemas.spec import TableSpec
 from tests.conftest import spark_settings, test_config
@@ -153,6 +153,8 @@ def test_a_ledger_compacts_its_small_files_even_one_created_before_it_had_to(spa
     assert table.detail().first()["numFiles"] < 4
     assert sorted(r["source_version"] for r in read_table(spark, cfg, TABLE_BUILDS).collect()) == [0, 1, 2, 3]
     assert not [r for r in caplog.records if "failed" in r.getMessage()]  # the property read from the log
+    with pytest.raises(ValueError, match="compacts itself after a write"):  # its newest commit may not be the write
+        last_commit(spark, cfg, TABLE_BUILDS)
 
 
 def test_merge_into_an_empty_table_appends_the_rows(spark, cfg):
