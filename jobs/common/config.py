@@ -7,8 +7,8 @@ and a required value left empty is an error that names the key.
 from __future__ import annotations
 
 import dataclasses
-import math
 import datetime as dt
+import math
 import os
 import types
 import typing
