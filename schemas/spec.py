@@ -16,12 +16,17 @@ class TableSpec:
     description: str = ""
     # record row-level changes, so downstream jobs can see which partitions a commit touched
     change_feed: bool = False
-    # compact small files after a write once a partition holds enough of them (Delta's auto
-    # compaction): for tables that gain a small file at every job of every run and are read
-    # by the next jobs, so their reads do not slow night after night. Only for tables written
-    # by append_rows: the newest commit after a write may then be the compaction, so a write
-    # that reads its own commit back (append, merge_into, replace_where) refuses such a table.
-    auto_compact: bool = False
+    # rewrite the table into one file once it holds this many (None: never): for unpartitioned
+    # tables that gain a small file at every job of every run and are read by the next jobs,
+    # so their reads do not slow night after night. Only for tables written by append_rows,
+    # which does the compaction: the newest commit after a write may be that compaction, so a
+    # write that reads its own commit back (append, merge_into, replace_where) refuses them.
+    compact_at_files: int | None = None
+
+    def __post_init__(self):
+        if self.compact_at_files is not None and (self.partition_by or self.compact_at_files < 2):
+            raise ValueError(f"{self.layer}.{self.name}: compact_at_files needs an unpartitioned table and at "
+                             "least 2 files (a compacted partitioned table keeps a file per partition)")
 
     @property
     def full_name(self) -> str:

@@ -1,5 +1,5 @@
-"""A table's newest version, what its newest commit wrote and its properties, read from the
-Delta log.
+"""A table's newest version, what its newest commit wrote, its file count and its properties,
+read from the Delta log.
 
 `DeltaTable.history(1)` answers both, but it builds a DataFrame of the whole commit record
 each time: about 0.3-0.5 s on the driver, paid some seventy times in one pipeline run of the
@@ -33,11 +33,16 @@ def latest_version(spark: SparkSession, path: str) -> int:
 
 def is_empty(spark: SparkSession, path: str) -> bool:
     """Whether the newest version of the Delta table at `path` has no data files."""
+    return file_count(spark, path) == 0
+
+
+def file_count(spark: SparkSession, path: str) -> int:
+    """How many data files the newest version of the Delta table at `path` has."""
     try:
-        return int(_snapshot(spark, _delta_log(spark, path)).numOfFiles()) == 0
+        return int(_snapshot(spark, _delta_log(spark, path)).numOfFiles())
     except Py4JError as error:
         _fell_back(error)
-        return DeltaTable.forPath(spark, path).detail().first()["numFiles"] == 0
+        return int(DeltaTable.forPath(spark, path).detail().first()["numFiles"])
 
 
 def latest_commit(spark: SparkSession, path: str) -> tuple[int, dict[str, str]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 import re
 from urllib.parse import unquote
 
@@ -17,8 +18,11 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.common.config import JobConfig, resolve_path
-from jobs.common.delta_log import clear_unfinished_creation, is_empty, latest_commit, latest_version, table_property
+from jobs.common.delta_log import (clear_unfinished_creation, file_count, is_empty, latest_commit, latest_version,
+                                   table_property)
 from schemas.spec import TableSpec
+
+log = logging.getLogger(__name__)
 
 
 class InputError(RuntimeError):
@@ -41,6 +45,9 @@ def table_exists(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> bool:
     return DeltaTable.isDeltaTable(spark, table_path(cfg, spec))
 
 
+# Delta's auto compaction, which 51d0de4 turned on for the ledgers and which is now taken off:
+# once it has run in a process, it compacted the table after every later write of that process
+# (a night at 1M: 2-3 s per ledger write); append_rows compacts them instead (compact_at_files)
 AUTO_COMPACT = "delta.autoOptimize.autoCompact"
 # (application id, table path) of tables this process has already created or checked
 _ENSURED: set[tuple[str, str]] = set()
@@ -69,8 +76,8 @@ def create_once(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> None:
                              "it holds files other than an interrupted creation's: inspect them, and if the "
                              "table never held data, move the folder away and rerun") from error
         _create_if_missing(spark, path, spec)
-    if spec.auto_compact and table_property(spark, path, AUTO_COMPACT) != "true":  # a table older than the setting
-        spark.sql(f"ALTER TABLE delta.`{path.replace('`', '``')}` SET TBLPROPERTIES ('{AUTO_COMPACT}' = 'true')")
+    if spec.layer == "ops" and table_property(spark, path, AUTO_COMPACT) is not None:  # set by 51d0de4
+        spark.sql(f"ALTER TABLE delta.`{path.replace('`', '``')}` UNSET TBLPROPERTIES ('{AUTO_COMPACT}')")
     register(spark, cfg, spec)
     _ENSURED.add(seen)
 
@@ -81,8 +88,6 @@ def _create_if_missing(spark: SparkSession, path: str, spec: TableSpec) -> None:
                .addColumns(spec.schema)
                .partitionedBy(*spec.partition_by)
                .property("delta.enableChangeDataFeed", str(spec.change_feed).lower()))
-    if spec.auto_compact:
-        builder = builder.property(AUTO_COMPACT, "true")
     builder.execute()
 
 
@@ -151,12 +156,18 @@ def append(df: DataFrame, cfg: JobConfig, spec: TableSpec, txn: tuple[str, int] 
 
 def append_rows(df: DataFrame, cfg: JobConfig, spec: TableSpec, txn: tuple[str, int] | None = None) -> None:
     """append without reading the commit back (a read of the table's history): for the ops
-    ledgers, whose own versions no run reports."""
-    create_once(df.sparkSession, cfg, spec)
+    ledgers, whose own versions no run reports. A table with compact_at_files is rewritten into
+    one file once the append leaves it that many (the file count is read from the Delta log)."""
+    spark = df.sparkSession
+    create_once(spark, cfg, spec)
+    path = table_path(cfg, spec)
     writer = df.select(*spec.columns).write.format("delta").mode("append")
     if txn is not None:
         writer = writer.option("txnAppId", txn[0]).option("txnVersion", txn[1])
-    writer.save(table_path(cfg, spec))
+    writer.save(path)
+    if spec.compact_at_files is not None and file_count(spark, path) >= spec.compact_at_files:
+        DeltaTable.forPath(spark, path).optimize().executeCompaction()
+        log.info("%s compacted into %d file(s)", spec.full_name, file_count(spark, path))
 
 
 def overwrite_range(df: DataFrame, cfg: JobConfig, spec: TableSpec, column: str,
@@ -269,8 +280,8 @@ def partitions(spark: SparkSession, cfg: JobConfig, spec: TableSpec, version: in
 
 def last_commit(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> Commit:
     """The newest commit of a table: its version and the rows it wrote (from Delta's metrics)."""
-    if spec.auto_compact:
-        raise ValueError(f"{spec.full_name} compacts itself after a write, so its newest commit may be the "
+    if spec.compact_at_files is not None:
+        raise ValueError(f"{spec.full_name} is compacted after a write, so its newest commit may be the "
                          "compaction, not the write: write it with append_rows, which reads nothing back")
     version, metrics = latest_commit(spark, table_path(cfg, spec))
     if "numTargetRowsInserted" in metrics:  # MERGE: numOutputRows also counts rows copied unchanged

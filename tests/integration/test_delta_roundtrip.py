@@ -11,12 +11,12 @@ from chispa import assert_df_equality
 from delta.tables import DeltaTable
 from pyspark.sql import types as T
 
-from jobs.common.delta_log import is_empty, latest_commit, latest_version, table_property
+from jobs.common.delta_log import file_count, is_empty, latest_commit, latest_version, table_property
 from jobs.common.io import (AUTO_COMPACT, InputError, append, append_rows, changed_rows, ensure_table, last_commit,
                             merge_into, overwrite_range, read_table, table_path)
 from schemas.ops import TABLE_BUILDS
 from schemas.spec import TableSpec
-from tests.conftest import spark_settings, test_config
+from tests.conftest import test_config
 
 ORDERS = TableSpec("silver", "roundtrip_orders", T.StructType([
     T.StructField("order_id", T.LongType(), nullable=False),
@@ -132,29 +132,35 @@ def test_delta_log_reads_answer_as_history_does_without_falling_back(spark, cfg,
     assert not [r for r in caplog.records if "failed" in r.getMessage()]
 
 
-def test_a_ledger_compacts_its_small_files_even_one_created_before_it_had_to(spark, cfg, caplog):
+def test_a_ledger_is_compacted_once_its_small_files_gather_and_not_at_every_write(spark, cfg, caplog):
     """Every job of every run appends a small file to ops.table_builds and ops.gold_builds, and
     the next jobs read them: a ledger of 6,000 files (a year of nights) took 4.8 s a read
-    against 0.55 s for one file. Delta's auto compaction, on for the ledgers, rewrites them
-    once enough small files gather (50 by default; 3 here). A ledger created before the
-    setting gets it at the first write of a run."""
+    against 0.55 s for one file. append_rows rewrites a ledger into one file once it holds
+    compact_at_files (50; 3 here), and only then. Delta's auto compaction, which did this
+    before, compacted after every write of a process once it had run in it (2-3 s a write);
+    a ledger created with its property loses it at the first write of a run."""
     caplog.set_level(logging.WARNING, logger="jobs.common.delta_log")
-    path = table_path(cfg, TABLE_BUILDS)
-    DeltaTable.createIfNotExists(spark).location(path).addColumns(TABLE_BUILDS.schema).execute()
-    assert table_property(spark, path, AUTO_COMPACT) is None
+    spec = dataclasses.replace(TABLE_BUILDS, compact_at_files=3)
+    path = table_path(cfg, spec)
+    (DeltaTable.createIfNotExists(spark).location(path).addColumns(spec.schema)
+     .property(AUTO_COMPACT, "true").execute())  # as 51d0de4 created the ledgers
     built = dt.datetime(2024, 3, 2)
-    with spark_settings(spark, {"spark.databricks.delta.autoCompact.minNumFiles": "3"}):
-        for n in range(4):
-            rows = [("gold.daily_kpis", "silver.events", n, D1, D1, n, f"run{n}", "code", built)]
-            append_rows(spark.createDataFrame(rows, TABLE_BUILDS.schema), cfg, TABLE_BUILDS)
-    assert table_property(spark, path, AUTO_COMPACT) == "true"
+    for n in range(4):
+        rows = [("gold.daily_kpis", "silver.events", n, D1, D1, n, f"run{n}", "code", built)]
+        append_rows(spark.createDataFrame(rows, spec.schema).coalesce(1), cfg, spec)
+    assert table_property(spark, path, AUTO_COMPACT) is None
     table = DeltaTable.forPath(spark, path)
-    assert "OPTIMIZE" in [r["operation"] for r in table.history().collect()]
-    assert table.detail().first()["numFiles"] < 4
-    assert sorted(r["source_version"] for r in read_table(spark, cfg, TABLE_BUILDS).collect()) == [0, 1, 2, 3]
-    assert not [r for r in caplog.records if "failed" in r.getMessage()]  # the property read from the log
-    with pytest.raises(ValueError, match="compacts itself after a write"):  # its newest commit may not be the write
-        last_commit(spark, cfg, TABLE_BUILDS)
+    operations = [r["operation"] for r in table.history().orderBy("version").collect()]
+    # created, property unset, three appends, the compaction, an append after it, not compacted
+    assert operations == ["CREATE TABLE", "UNSET TBLPROPERTIES", "WRITE", "WRITE", "WRITE", "OPTIMIZE", "WRITE"], \
+        operations
+    assert file_count(spark, path) == 2
+    assert sorted(r["source_version"] for r in read_table(spark, cfg, spec).collect()) == [0, 1, 2, 3]
+    assert not [r for r in caplog.records if "failed" in r.getMessage()]  # the property and count read from the log
+    with pytest.raises(ValueError, match="compacted after a write"):  # its newest commit may not be the write
+        last_commit(spark, cfg, spec)
+    with pytest.raises(ValueError, match="unpartitioned"):
+        dataclasses.replace(spec, partition_by=("start_date",))
 
 
 def test_merge_into_an_empty_table_appends_the_rows(spark, cfg):
