@@ -29,9 +29,9 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.common.config import JobConfig
-from jobs.common.io import (Commit, InputError, append_rows, changed_rows, current_version, overwrite,
-                            partitions, read_table, replace_where, table_exists)
-from jobs.common.ledger import consumed_versions, record_builds
+from jobs.common.io import (Commit, InputError, changed_rows, current_version, overwrite, partitions, read_table,
+                            replace_where)
+from jobs.common.ledger import append_ledger, consumed_versions, ledger_rows, record_builds
 from jobs.common.runs import RunContext, RunStats
 from jobs.common.version import code_version
 from schemas.events import EVENTS
@@ -173,10 +173,7 @@ def _requested(args, window) -> set[dt.date]:
 
 
 def _unbuilt_dates(spark: SparkSession, cfg: JobConfig, target: TableSpec, window) -> set[dt.date]:
-    built = set()
-    if table_exists(spark, cfg, GOLD_BUILDS):
-        built = {row[0] for row in read_table(spark, cfg, GOLD_BUILDS)
-                 .where(F.col("table") == target.full_name).select("business_date").distinct().collect()}
+    built = {day for table, day in ledger_rows(spark, cfg, GOLD_BUILDS) if table == target.full_name}
     return {d for d in date_range(*window) if d not in built}
 
 
@@ -186,7 +183,7 @@ def _record(spark, cfg, ctx, build: GoldBuild, versions: Versions, dates: list, 
         built = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         rows = [(build.target.full_name, day, dict(versions), commit.version, ctx.run_id, code_version(), built)
                 for day in dates]
-        append_rows(spark.createDataFrame(rows, GOLD_BUILDS.schema), cfg, GOLD_BUILDS)
+        append_ledger(spark, cfg, GOLD_BUILDS, rows)
     start, end = (min(dates), max(dates)) if dates and dates[0] is not None else window
     record_builds(spark, cfg, ctx, build.target, versions, start, end, commit)
 

@@ -19,7 +19,7 @@ from pyspark.sql import functions as F
 
 from jobs.common.config import JobConfig, resolve_path
 from jobs.common.delta_log import (clear_unfinished_creation, file_count, is_empty, latest_commit, latest_version,
-                                   table_property)
+                                   table_property, table_state)
 from schemas.spec import TableSpec
 
 log = logging.getLogger(__name__)
@@ -128,11 +128,15 @@ def register_existing(spark: SparkSession, cfg: JobConfig, specs: tuple[TableSpe
     return names
 
 
+def _require_table(spark: SparkSession, spec: TableSpec, path: str) -> None:
+    if not DeltaTable.isDeltaTable(spark, path):
+        raise InputError(f"table {spec.full_name} does not exist at {path}: run the job that writes it first")
+
+
 def read_table(spark: SparkSession, cfg: JobConfig, spec: TableSpec, version: int | None = None) -> DataFrame:
     """The table as a DataFrame (optionally as of an earlier Delta version)."""
     path = table_path(cfg, spec)
-    if not DeltaTable.isDeltaTable(spark, path):
-        raise InputError(f"table {spec.full_name} does not exist at {path}: run the job that writes it first")
+    _require_table(spark, spec, path)
     reader = spark.read.format("delta")
     if version is not None:
         reader = reader.option("versionAsOf", version)
@@ -154,10 +158,11 @@ def append(df: DataFrame, cfg: JobConfig, spec: TableSpec, txn: tuple[str, int] 
     return last_commit(df.sparkSession, cfg, spec)
 
 
-def append_rows(df: DataFrame, cfg: JobConfig, spec: TableSpec, txn: tuple[str, int] | None = None) -> None:
+def append_rows(df: DataFrame, cfg: JobConfig, spec: TableSpec, txn: tuple[str, int] | None = None) -> bool:
     """append without reading the commit back (a read of the table's history): for the ops
     ledgers, whose own versions no run reports. A table with compact_at_files is rewritten into
-    one file once the append leaves it that many (the file count is read from the Delta log)."""
+    one file once the append leaves it that many (the file count is read from the Delta log), in
+    a commit of its own; returns whether it was."""
     spark = df.sparkSession
     create_once(spark, cfg, spec)
     path = table_path(cfg, spec)
@@ -165,9 +170,11 @@ def append_rows(df: DataFrame, cfg: JobConfig, spec: TableSpec, txn: tuple[str, 
     if txn is not None:
         writer = writer.option("txnAppId", txn[0]).option("txnVersion", txn[1])
     writer.save(path)
-    if spec.compact_at_files is not None and file_count(spark, path) >= spec.compact_at_files:
-        DeltaTable.forPath(spark, path).optimize().executeCompaction()
-        log.info("%s compacted into %d file(s)", spec.full_name, file_count(spark, path))
+    if spec.compact_at_files is None or file_count(spark, path) < spec.compact_at_files:
+        return False
+    DeltaTable.forPath(spark, path).optimize().executeCompaction()
+    log.info("%s compacted into %d file(s)", spec.full_name, file_count(spark, path))
+    return True
 
 
 def overwrite_range(df: DataFrame, cfg: JobConfig, spec: TableSpec, column: str,
@@ -266,16 +273,28 @@ def sql_string(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+# (table path, table id, version) -> its partition values: a version's files never change
+_PARTITIONS: dict[tuple[str, str, int], frozenset[tuple]] = {}
+
+
 def partitions(spark: SparkSession, cfg: JobConfig, spec: TableSpec, version: int | None = None) -> set[tuple]:
     """The distinct tuples of partition values (in spec.partition_by order, as text) of the
-    table's data files, from the Delta log's file list alone: no data file is read."""
-    pattern = re.compile("".join(rf"/{re.escape(column)}=([^/]+)" for column in spec.partition_by) + "/")
-    found = set()
-    for path in read_table(spark, cfg, spec, version).inputFiles():
-        match = pattern.search(unquote(path))
-        if match:
-            found.add(match.groups())
-    return found
+    table's data files at `version` (None: the newest), from the Delta log's file list alone:
+    no data file is read, and a version's list is made once per process (every gold job asks
+    for the calendar of the same versions of silver.events and silver.page_views)."""
+    path = table_path(cfg, spec)
+    _require_table(spark, spec, path)
+    table_id, newest = table_state(spark, path)
+    key = (path, table_id, newest if version is None else version)
+    if key not in _PARTITIONS:
+        pattern = re.compile("".join(rf"/{re.escape(column)}=([^/]+)" for column in spec.partition_by) + "/")
+        found = set()
+        for file in read_table(spark, cfg, spec, key[2]).inputFiles():
+            match = pattern.search(unquote(file))
+            if match:
+                found.add(match.groups())
+        _PARTITIONS[key] = frozenset(found)
+    return set(_PARTITIONS[key])
 
 
 def last_commit(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> Commit:
