@@ -6,7 +6,7 @@ from schemas.spec import TableSpec
 # Every job of every run appends a small file to ops.table_builds or ops.gold_builds, and the
 # jobs after it read them: at 6,000 files (a year of nights) such a read took 4.8 s against
 # 0.55 s for one file. A compaction costs 2-3 s, so a ledger is rewritten into one file once
-# this many gather: about every fifth night (docs/PERFORMANCE.md).
+# this many gather: about every fifth night (docs/NIGHT.md).
 LEDGER_COMPACT_AT_FILES = 50
 
 JOB_RUNS_SCHEMA = T.StructType([
