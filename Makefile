@@ -12,10 +12,11 @@ LOCAL_FS_JAR := $(JARS)/lakehouse-hadoop.jar
 ENV ?= local
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+REPLAY_ARGS ?=
 # A fixed key for local runs and tests only; on a real deployment set it from a secret store.
 export LAKEHOUSE_PSEUDONYM_KEY ?= local-development-key-not-a-secret
 
-.PHONY: help setup db-servers run test test-unit cluster-test history-server bench clean clean-data
+.PHONY: help setup db-servers run test test-unit cluster-test history-server bench replay clean clean-data
 
 help:
 	@echo "make run        set up, generate sample data, run the pipeline in local mode, print what it built"
@@ -23,6 +24,7 @@ help:
 	@echo "make test-unit  only the fast unit tests"
 	@echo "make cluster-test  run the pipeline on a Spark standalone cluster started on 127.0.0.1 (also part of make test)"
 	@echo "make bench      the pipeline against DuckDB and PostgreSQL at 1M, 4M, 16M events (BENCH_ARGS=\"--sizes 1M,4M\")"
+	@echo "make replay     replay steps of a bench world's last run on copies, A/B (REPLAY_ARGS=\"<world> <steps> --code DIR ...\")"
 	@echo "make history-server  Spark's history server over data/spark-events on http://127.0.0.1:18080"
 	@echo "make setup      create .venv from requirements.txt, fetch the pinned jars into .jars/, build jvm/src"
 	@echo "make db-servers install the PostgreSQL and MariaDB servers the JDBC tests start (Debian packages)"
@@ -67,6 +69,9 @@ cluster-test: setup
 
 bench: setup db-servers
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+replay: setup
+	$(PY) -m bench.replay $(REPLAY_ARGS)
 
 # Every run writes its event log to paths.event_log; this serves them until Ctrl-C.
 history-server: setup

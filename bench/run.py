@@ -63,6 +63,12 @@ def world_args(events: int, days: int, extra_days: int = 0) -> list[str]:
     return args + (["--shards", str(shards)] if shards > 1 else [])
 
 
+def job_environment() -> dict[str, str]:
+    """The environment the bench's jobs run in: the pseudonym key it built its worlds with,
+    unless one is set (a replay must hash with the key the world was built with)."""
+    return {**os.environ, "LAKEHOUSE_PSEUDONYM_KEY": os.environ.get("LAKEHOUSE_PSEUDONYM_KEY", "bench-key")}
+
+
 def job(root: Path, *args: str, env: str = "bench") -> list[str]:
     return [PY, "-m", "jobs", "--env", env, *sum((["--conf", p] for p in paths_under(root)), []), *args]
 
@@ -70,7 +76,7 @@ def job(root: Path, *args: str, env: str = "bench") -> list[str]:
 class Bench:
     def __init__(self, work: Path, out: Path):
         self.work, self.out = work, out
-        self.env = {**os.environ, "LAKEHOUSE_PSEUDONYM_KEY": os.environ.get("LAKEHOUSE_PSEUDONYM_KEY", "bench-key")}
+        self.env = job_environment()
 
     def log(self, message: str) -> None:
         print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)

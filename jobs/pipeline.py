@@ -8,8 +8,13 @@ recomputes the dates new or late data touched, plus the rolling windows that inc
 Each step is recorded in ops.job_runs as its own run. A failed step stops the steps that
 depend on it (the others still run), and the pipeline exits non-zero naming it; the next
 run resumes, because every step only does the work its inputs still need.
+
+With --steps, only the named steps run, still in dependency order; the steps they depend on
+are taken as done (e.g. `--steps silver_oltp,gold_customers` after a fix to those two).
 """
 from __future__ import annotations
+
+import argparse
 
 from jobs.common.cli import Outcome, execute, load_job
 from jobs.common.gold import add_rebuild_option
@@ -51,16 +56,29 @@ class PipelineError(InputError):
 
 def add_arguments(parser):
     add_rebuild_option(parser)
+    parser.add_argument("--steps", type=step_list, default=STEPS, metavar="STEP[,STEP...]",
+                        help="run only these steps (in dependency order, whatever order they are given in); "
+                             "the steps they depend on are taken as done. Default: every step")
+
+
+def step_list(text: str) -> tuple[str, ...]:
+    names = {name.strip() for name in text.split(",") if name.strip()}
+    unknown = sorted(names - set(STEPS))
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown step {', '.join(unknown) or repr(text)}; the steps are "
+                                         f"{', '.join(STEPS)}")
+    return tuple(step for step in STEPS if step in names)
 
 
 def run(spark, cfg, args, ctx):
     outcomes: dict[str, Outcome] = {}
-    for number, step in enumerate(STEPS, start=1):
-        blocked = [d for d in DEPENDS[step] if outcomes[d].error]
+    steps = getattr(args, "steps", STEPS)
+    for number, step in enumerate(steps, start=1):
+        blocked = [d for d in DEPENDS[step] if d in outcomes and outcomes[d].error]
         if blocked:
             outcomes[step] = Outcome(step, RunStats(), 0.0, f"skipped: {', '.join(blocked)} did not finish")
             continue
-        print(f"[{number}/{len(STEPS)}] {step} ...", flush=True)
+        print(f"[{number}/{len(steps)}] {step} ...", flush=True)
         module = load_job(step)
         if hasattr(module, "check_inputs"):
             module.check_inputs(cfg, args)

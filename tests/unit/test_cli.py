@@ -85,3 +85,12 @@ def test_rebuild_without_dates_is_rejected_before_anything_runs():
     result = run_cli("gold_daily_kpis", "--rebuild")
     assert result.returncode == 2
     assert "--rebuild needs the dates to rebuild" in result.stderr
+
+
+def test_pipeline_steps_run_in_dependency_order_and_an_unknown_step_is_one_line_error(tmp_path):
+    from jobs.pipeline import step_list
+    assert step_list("gold_customers, silver_oltp") == ("silver_oltp", "gold_customers")
+    result = run_cli("--conf", f"paths.warehouse={tmp_path}/wh", "pipeline", "--steps", "silver_oltp,gold_kpis")
+    assert result.returncode == 2
+    assert "unknown step gold_kpis; the steps are bronze_events" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "wh").exists()

@@ -1,0 +1,257 @@
+"""Replay steps of a world's last run on copies of its warehouse, to measure a change A/B.
+
+    python -m bench.replay data/bench/world-16M-30+1d silver_oltp
+    python -m bench.replay data/bench/world-4M-30+1d gold_daily_kpis gold_marketing --code /tmp/old --code . --rounds 2
+    python -m bench.replay data/bench/world-1M-30+1d all
+
+The world (a folder with landing/, warehouse/ and checkpoints/, as `make bench` leaves one
+after its one new day) is copied as it was when the last run of the first step named
+started: data files hard-linked, Delta logs and streaming checkpoints cut back to that
+moment (bench/rollback.py), so the copy has the tables, versions and ledgers the step met
+then. The steps are then run on it in one `python -m jobs pipeline --steps ...` process per
+copy, with the dates that run had. With several --code folders (each a checkout of this
+project with its own .jars, e.g. a `git worktree` with .jars linked), each round runs every
+code once, in turn, on a fresh copy: old and new code alternate on the same machine.
+
+Reported: each step's seconds inside the JVM (from the copy's ops.job_runs, as the bench
+reports its jobs), each process's wall seconds and peak memory, and a digest (rows and an
+order-free hash, run stamps left out) of every table the steps wrote, set against the same
+table in the world now: a replay that changed no code must give the tables the run gave.
+Timings are medians over the rounds; on 2 cores they move by several percent from run to
+run, so compare codes within one replay, not across days.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.measure import run_measured
+from bench.rollback import RollbackError, copy_tree, roll_back_streams, roll_back_tables
+from bench.run import job_environment
+from jobs.common.config import PROJECT_ROOT, Paths
+from jobs.pipeline import STEPS
+
+# what every run stamps on rows it writes (its id and clock); ledgers are all run stamps
+RUN_COLUMNS = {"_ingested_at", "_batch_id", "_ingest_date", "run_id", "quarantined_ts", "quarantine_date"}
+LEDGERS = {"ops/job_runs", "ops/table_builds", "ops/gold_builds"}
+COPIED = {"warehouse", "checkpoints", "event_log"}  # the paths a replay writes; it reads the world's others
+
+
+class ReplayError(Exception):
+    """The replay cannot be set up as asked."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Night:
+    """The run being replayed: when its first replayed step started, with which dates."""
+    started: dt.datetime
+    start_date: dt.date | None
+    end_date: dt.date | None
+
+
+def job_runs(warehouse: Path) -> list[dict]:
+    from deltalake import DeltaTable
+    columns = ["job", "started_ts", "duration_ms", "start_date", "end_date", "status"]
+    return DeltaTable(str(warehouse / "ops" / "job_runs")).to_pyarrow_table(columns=columns).to_pylist()
+
+
+def the_night(warehouse: Path, steps: tuple[str, ...]) -> Night:
+    """The last run of the first step, and its dates; every other step must have run after it."""
+    if not (warehouse / "ops" / "job_runs" / "_delta_log").is_dir():
+        raise ReplayError(f"{warehouse} has no ops.job_runs: run the pipeline on the world first")
+    runs = job_runs(warehouse)
+    first = [r for r in runs if r["job"] == steps[0]]
+    if not first:
+        raise ReplayError(f"{steps[0]} never ran on {warehouse}: nothing to replay")
+    last = max(first, key=lambda r: r["started_ts"])
+    missing = [s for s in steps[1:] if not any(r["job"] == s and r["started_ts"] > last["started_ts"] for r in runs)]
+    if missing:
+        raise ReplayError(f"{', '.join(missing)} did not run after the last run of {steps[0]} "
+                          f"({last['started_ts']:%Y-%m-%d %H:%M:%S}): replay steps of one run")
+    return Night(last["started_ts"], last["start_date"], last["end_date"])
+
+
+def prepare(world: Path, root: Path, night: Night, quiet: bool = True) -> None:
+    """`root`: the world as it stood when the night's first replayed step started."""
+    shutil.rmtree(root, ignore_errors=True)
+    moment_ms = night.started.timestamp() * 1000
+    copy_tree(world / "warehouse", root / "warehouse")
+    if (world / "checkpoints").is_dir():
+        shutil.copytree(world / "checkpoints", root / "checkpoints", copy_function=shutil.copy2)
+    tables = roll_back_tables(root / "warehouse", moment_ms)
+    streams = roll_back_streams(root / "checkpoints", moment_ms) if (root / "checkpoints").is_dir() else {}
+    if not quiet:
+        for table, (version, dropped) in tables.items():
+            print(f"  {table}: " + (f"back to version {version} ({dropped} commits dropped)" if version is not None
+                                     else "created later: left out"))
+        for stream, batch in streams.items():
+            print(f"  checkpoint {stream}: " + (f"back to batch {batch}" if batch is not None else "removed"))
+
+
+def replay_command(code: Path, world: Path, root: Path, env: str, steps: tuple[str, ...], night: Night) -> list[str]:
+    """The steps in one process over the copy at `root`, reading the world's own landing files
+    (the file paths bronze records are then the same as the world's)."""
+    python = code / ".venv" / "bin" / "python"
+    command = [str(python if python.exists() else sys.executable), "-m", "jobs", "--env", env]
+    for name in (field.name for field in dataclasses.fields(Paths)):
+        command += ["--conf", f"paths.{name}={(root if name in COPIED else world) / name}"]
+    command += ["pipeline", "--steps", ",".join(steps)]
+    if night.start_date is not None:
+        command += ["--start", night.start_date.isoformat(), "--end", night.end_date.isoformat()]
+    return command
+
+
+def table_versions(warehouse: Path) -> dict[str, int]:
+    from bench.rollback import COMMIT, delta_tables
+    return {str(t.relative_to(warehouse)): max(int(m.group(1)) for m in map(COMMIT.match, os.listdir(t / "_delta_log"))
+                                               if m)
+            for t in delta_tables(warehouse)}
+
+
+def digest(table: Path) -> tuple[int, int]:
+    """(rows, a hash of the rows that ignores their order) of a Delta table, run stamps left out."""
+    import duckdb
+    from deltalake import DeltaTable
+    data = DeltaTable(str(table)).to_pyarrow_dataset()
+    columns = [name for name in data.schema.names if name not in RUN_COLUMNS]
+    if table.parent.name == "silver" and table.name == "events":
+        columns.remove("_source_file")  # which copy of a duplicated event is kept is not fixed
+    with duckdb.connect() as con:
+        con.register("t", data)
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        rows, hashed = con.execute(f"SELECT count(*), coalesce(sum(hash({quoted})::HUGEINT), 0) FROM t").fetchone()
+    return int(rows), int(hashed)
+
+
+def code_label(code: Path) -> str:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(code), *args], capture_output=True, text=True).stdout.strip()
+    head = git("rev-parse", "--short", "HEAD") or code.name
+    return head + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
+def check_code(code: Path) -> None:
+    if not (code / "jobs" / "pipeline.py").is_file():
+        raise ReplayError(f"{code} is not a checkout of this project (no jobs/pipeline.py)")
+    if not any((code / ".jars").glob("*.jar")):
+        raise ReplayError(f"{code}/.jars has no jars: run `make setup` there, or link this project's: "
+                          f"ln -s {PROJECT_ROOT / '.jars'} {code / '.jars'}")
+    helped = subprocess.run([sys.executable, "-m", "jobs", "pipeline", "--help"], cwd=code, capture_output=True,
+                            text=True)
+    if "--steps" not in helped.stdout:
+        raise ReplayError(f"the code at {code} has no `pipeline --steps`, which the replay runs the steps with")
+
+
+@dataclasses.dataclass
+class Replay:
+    code: str
+    round: int
+    wall_s: float
+    peak_mb: float
+    steps_s: dict[str, float]
+    tables: dict[str, tuple[int, int]]
+
+
+def replay_once(world: Path, root: Path, code: Path, env: str, steps: tuple[str, ...], night: Night,
+                check: bool, round_: int) -> Replay:
+    prepare(world, root, night)
+    before, began = table_versions(root / "warehouse"), time.time()
+    command = replay_command(code, world, root, env, steps, night)
+    measured = run_measured(command, root.parent / f"{root.name}.log", cwd=code, env=job_environment())
+    runs = [r for r in job_runs(root / "warehouse") if r["started_ts"].timestamp() >= began and r["job"] in steps]
+    failed = [r["job"] for r in runs if r["status"] != "succeeded"]
+    if failed:
+        raise ReplayError(f"{', '.join(failed)} failed in the replay; see {root.parent / f'{root.name}.log'}")
+    written = [t for t, v in table_versions(root / "warehouse").items() if v != before.get(t) and t not in LEDGERS]
+    tables = {t: digest(root / "warehouse" / t) for t in written} if check else {}
+    return Replay(code_label(code), round_, measured.wall_s, measured.peak_rss_mb,
+                  {r["job"]: round(r["duration_ms"] / 1000, 1) for r in runs}, tables)
+
+
+def report(replays: list[Replay], steps: tuple[str, ...], world_tables: dict[str, tuple[int, int]]) -> list[str]:
+    """The median seconds per step and code, and every table digest that differs from the world's."""
+    codes = list(dict.fromkeys(r.code for r in replays))
+    rows = [["step", *codes]]
+    for step in (*steps, "all steps", "process wall"):
+        cells = [step]
+        for code in codes:
+            mine = [r for r in replays if r.code == code]
+            values = [sum(r.steps_s.values()) if step == "all steps" else r.wall_s if step == "process wall"
+                      else r.steps_s.get(step, float("nan")) for r in mine]
+            cells.append(f"{statistics.median(values):.1f}" + (f" ({', '.join(f'{v:.1f}' for v in values)})"
+                                                                if len(values) > 1 else ""))
+        rows.append(cells)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines.append(f"peak memory: {max(r.peak_mb for r in replays):,.0f} MiB")
+    for replay in replays:
+        for table, value in sorted(replay.tables.items()):
+            if value != world_tables.get(table):
+                lines.append(f"DIFFERS: {table} after {replay.code} round {replay.round}: {value[0]:,} rows, "
+                             f"against {world_tables.get(table, (0,))[0]:,} in the world")
+    if replays[0].tables:
+        lines.append(f"tables checked against the world: {', '.join(sorted(replays[0].tables))}")
+    return lines
+
+
+def parse_steps(names: list[str]) -> tuple[str, ...]:
+    wanted = set(STEPS) if names == ["all"] else {n for name in names for n in name.split(",") if n}
+    unknown = sorted(wanted - set(STEPS))
+    if unknown:
+        raise ReplayError(f"unknown step {', '.join(unknown)}; the steps are {', '.join(STEPS)} (or `all`)")
+    return tuple(step for step in STEPS if step in wanted)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.replay", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("world", type=Path, help="a world folder after its runs, e.g. data/bench/world-4M-30+1d")
+    parser.add_argument("steps", nargs="+", help="pipeline steps to replay (run in the pipeline's order), or `all`")
+    parser.add_argument("--code", type=Path, action="append",
+                        help="a checkout of the project to run the steps with; repeatable (default: this one)")
+    parser.add_argument("--rounds", type=int, default=1, help="how many times each code runs (default 1)")
+    parser.add_argument("--env", default="bench", help="configuration environment (default bench, as the world's)")
+    parser.add_argument("--scratch", type=Path, help="where the copies go (default: <world>/replay); removed after")
+    parser.add_argument("--no-check", dest="check", action="store_false",
+                        help="skip the table digests (they read every table the steps wrote)")
+    args = parser.parse_args(argv)
+    steps, world = parse_steps(args.steps), args.world.resolve()
+    codes = [c.resolve() for c in args.code or [PROJECT_ROOT]]
+    for code in codes:
+        check_code(code)
+    night = the_night(world / "warehouse", steps)
+    scratch = (args.scratch or world / "replay").resolve()
+    print(f"replaying {', '.join(steps)} as the run of {night.started:%Y-%m-%d %H:%M:%S} UTC met them; the copy:")
+    prepare(world, scratch / "preview", night, quiet=False)
+    shutil.rmtree(scratch / "preview")
+    world_tables: dict[str, tuple[int, int]] = {}
+    replays = []
+    for round_ in range(1, args.rounds + 1):
+        for number, code in enumerate(codes, start=1):
+            replay = replay_once(world, scratch / f"code{number}-round{round_}", code, args.env, steps, night,
+                                 args.check, round_)
+            shutil.rmtree(scratch / f"code{number}-round{round_}")
+            for table in replay.tables:
+                if table not in world_tables:
+                    world_tables[table] = digest(world / "warehouse" / table)
+            print(f"round {round_}, {replay.code}: {sum(replay.steps_s.values()):.1f} s in the steps, "
+                  f"{replay.wall_s:.1f} s wall", flush=True)
+            replays.append(replay)
+    print("\n".join(report(replays, steps, world_tables)))
+    return 1 if any(v != world_tables.get(t) for r in replays for t, v in r.tables.items()) else 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except (ReplayError, RollbackError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,105 @@
+"""bench/replay.py: a copy of a warehouse taken back to the moment a step of its last run
+started, and that step replayed on it, gives the tables the run gave (and leaves the world
+alone). Timings are printed, never asserted."""
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bench.replay import Replay, parse_steps, report, table_versions
+from bench.rollback import RollbackError, copy_tree, roll_back_streams, roll_back_tables
+from jobs.common.config import PROJECT_ROOT
+
+
+def write(spark, path: Path, ids: list[int], mode: str = "append") -> None:
+    spark.createDataFrame([(i,) for i in ids], "id INT").write.format("delta").mode(mode).save(str(path))
+
+
+def ids(spark, path: Path) -> list[int]:
+    return sorted(r.id for r in spark.read.format("delta").load(str(path)).collect())
+
+
+def test_a_copy_rolled_back_to_a_moment_has_each_table_as_it_stood_and_the_source_is_untouched(spark, tmp_path):
+    source, copy = tmp_path / "warehouse", tmp_path / "copy"
+    write(spark, source / "silver" / "a", [1])
+    write(spark, source / "silver" / "a", [2])
+    time.sleep(0.05)
+    moment_ms = time.time() * 1000
+    time.sleep(0.05)
+    write(spark, source / "silver" / "a", [3], mode="overwrite")
+    write(spark, source / "gold" / "b", [9])  # created after the moment
+
+    copy_tree(source, copy)
+    changed = roll_back_tables(copy, moment_ms)
+
+    assert changed == {"silver/a": (1, 1), "gold/b": (None, -1)}
+    assert ids(spark, copy / "silver" / "a") == [1, 2]
+    assert table_versions(copy) == {"silver/a": 1}
+    assert ids(spark, source / "silver" / "a") == [3]  # the hard-linked source is as it was
+    assert table_versions(source) == {"gold/b": 0, "silver/a": 2}
+    write(spark, copy / "silver" / "a", [4])  # the copy goes on from there
+    assert ids(spark, copy / "silver" / "a") == [1, 2, 4] and ids(spark, source / "silver" / "a") == [3]
+
+
+def stream(root: Path, batches: dict[int, float], compact: int | None = None) -> None:
+    for folder in ("offsets", "commits", "sources/0"):
+        (root / folder).mkdir(parents=True)
+        for batch, when in batches.items():
+            name = f"{batch}.compact" if folder == "sources/0" and batch == compact else str(batch)
+            for path in (root / folder / name, root / folder / f".{name}.crc"):
+                path.write_text("x")
+                os.utime(path, (when, when))
+
+
+def test_streaming_checkpoints_lose_the_batches_committed_at_or_after_the_moment(tmp_path):
+    stream(tmp_path / "bronze" / "events", {0: 100.0, 1: 200.0, 2: 300.0})
+    stream(tmp_path / "silver" / "events", {0: 100.0})
+    stream(tmp_path / "silver" / "late", {0: 250.0})
+
+    assert roll_back_streams(tmp_path, 250_000) == {"bronze/events": 1, "silver/late": None}
+    assert sorted(p.name for p in (tmp_path / "bronze" / "events" / "offsets").iterdir()) == [".0.crc", ".1.crc", "0", "1"]
+    assert sorted(p.name for p in (tmp_path / "bronze" / "events" / "sources" / "0").iterdir())[-1] == "1"
+    assert not (tmp_path / "silver" / "late").exists()
+    assert (tmp_path / "silver" / "events" / "commits" / "0").exists()
+
+
+def test_a_compacted_file_log_that_would_lose_batches_is_refused(tmp_path):
+    stream(tmp_path / "s", {9: 100.0, 10: 300.0}, compact=10)  # batches 0-8 were compacted away into 10
+    (tmp_path / "s" / "sources" / "0" / "9").unlink()
+    with pytest.raises(RollbackError, match="cannot be restored"):
+        roll_back_streams(tmp_path, 200_000)
+
+
+def test_the_report_names_every_table_that_differs_from_the_world():
+    replays = [Replay("abc1234", 1, 30.0, 900.0, {"silver_oltp": 20.0}, {"silver/dim_users": (5, 11)}),
+               Replay("def5678", 1, 28.0, 950.0, {"silver_oltp": 18.5}, {"silver/dim_users": (5, 12)})]
+    lines = report(replays, ("silver_oltp",), {"silver/dim_users": (5, 11)})
+    assert lines[0].split() == ["step", "abc1234", "def5678"]
+    assert lines[1].split() == ["silver_oltp", "20.0", "18.5"]
+    assert "DIFFERS: silver/dim_users after def5678 round 1: 5 rows, against 5 in the world" in lines
+    assert not any("abc1234 round" in line for line in lines)
+
+
+def test_steps_are_taken_in_the_pipelines_order():
+    assert parse_steps(["gold_customers,silver_oltp"]) == ("silver_oltp", "gold_customers")
+    assert len(parse_steps(["all"])) == 17
+
+
+@pytest.mark.slow
+def test_replaying_steps_of_the_clean_runs_last_run_gives_its_tables(clean_run, tmp_path):
+    world = Path(clean_run.paths.warehouse).parent
+    before = table_versions(world / "warehouse")
+    result = subprocess.run([sys.executable, "-m", "bench.replay", str(world), "silver_oltp", "gold_customers",
+                             "--env", "test", "--scratch", str(tmp_path / "scratch")],
+                            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
+    print(result.stdout)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "silver/fact_orders: back to version" in result.stdout
+    assert "DIFFERS" not in result.stdout
+    checked = result.stdout.split("tables checked against the world: ")[1].splitlines()[0].split(", ")
+    assert {"silver/fact_orders", "silver/dim_users", "gold/customers"} <= set(checked)
+    assert table_versions(world / "warehouse") == before  # the world itself was not touched
+    assert not [p for p in (tmp_path / "scratch").iterdir() if p.is_dir()]  # the copies were removed
