@@ -96,13 +96,16 @@ def prepare(world: Path, root: Path, night: Night, quiet: bool = True) -> None:
             print(f"  checkpoint {stream}: " + (f"back to batch {batch}" if batch is not None else "removed"))
 
 
-def replay_command(code: Path, world: Path, root: Path, env: str, steps: tuple[str, ...], night: Night) -> list[str]:
+def replay_command(code: Path, world: Path, root: Path, env: str, steps: tuple[str, ...], night: Night,
+                   overrides: tuple[str, ...] = ()) -> list[str]:
     """The steps in one process over the copy at `root`, reading the world's own landing files
     (the file paths bronze records are then the same as the world's)."""
     python = code / ".venv" / "bin" / "python"
     command = [str(python if python.exists() else sys.executable), "-m", "jobs", "--env", env]
     for name in (field.name for field in dataclasses.fields(Paths)):
         command += ["--conf", f"paths.{name}={(root if name in COPIED else world) / name}"]
+    for item in overrides:
+        command += ["--conf", item]
     command += ["pipeline", "--steps", ",".join(steps)]
     if night.start_date is not None:
         command += ["--start", night.start_date.isoformat(), "--end", night.end_date.isoformat()]
@@ -160,18 +163,34 @@ class Replay:
     tables: dict[str, tuple[int, int]]
 
 
-def replay_once(world: Path, root: Path, code: Path, env: str, steps: tuple[str, ...], night: Night,
-                check: bool, round_: int) -> Replay:
-    prepare(world, root, night)
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    world: Path
+    scratch: Path
+    steps: tuple[str, ...]
+    night: Night
+    env: str
+    overrides: tuple[str, ...]
+    check: bool
+
+
+def replay_once(plan: Plan, code: Path, name: str, round_: int) -> Replay:
+    """One run of the steps with `code` on a fresh copy named `name` (removed after; its log
+    and any event log stay in the scratch folder)."""
+    root, log = plan.scratch / name, plan.scratch / f"{name}.log"
+    prepare(plan.world, root, plan.night)
     before, began = table_versions(root / "warehouse"), time.time()
-    command = replay_command(code, world, root, env, steps, night)
-    measured = run_measured(command, root.parent / f"{root.name}.log", cwd=code, env=job_environment())
-    runs = [r for r in job_runs(root / "warehouse") if r["started_ts"].timestamp() >= began and r["job"] in steps]
+    command = replay_command(code, plan.world, root, plan.env, plan.steps, plan.night, plan.overrides)
+    measured = run_measured(command, log, cwd=code, env=job_environment())
+    runs = [r for r in job_runs(root / "warehouse") if r["started_ts"].timestamp() >= began and r["job"] in plan.steps]
     failed = [r["job"] for r in runs if r["status"] != "succeeded"]
     if failed:
-        raise ReplayError(f"{', '.join(failed)} failed in the replay; see {root.parent / f'{root.name}.log'}")
+        raise ReplayError(f"{', '.join(failed)} failed in the replay; see {log}")
     written = [t for t, v in table_versions(root / "warehouse").items() if v != before.get(t) and t not in LEDGERS]
-    tables = {t: digest(root / "warehouse" / t) for t in written} if check else {}
+    tables = {t: digest(root / "warehouse" / t) for t in written} if plan.check else {}
+    if (root / "event_log").is_dir() and any((root / "event_log").iterdir()):
+        shutil.move(root / "event_log", plan.scratch / f"event_log-{name}")
+    shutil.rmtree(root)
     return Replay(code_label(code), round_, measured.wall_s, measured.peak_rss_mb,
                   {r["job"]: round(r["duration_ms"] / 1000, 1) for r in runs}, tables)
 
@@ -219,6 +238,9 @@ def main(argv: list[str]) -> int:
                         help="a checkout of the project to run the steps with; repeatable (default: this one)")
     parser.add_argument("--rounds", type=int, default=1, help="how many times each code runs (default 1)")
     parser.add_argument("--env", default="bench", help="configuration environment (default bench, as the world's)")
+    parser.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE",
+                        help="a configuration override for the steps' run, e.g. spark.event_log_enabled=true "
+                             "(the event log then stays in <scratch>/event_log-code<N>-round<R>); repeatable")
     parser.add_argument("--scratch", type=Path, help="where the copies go (default: <world>/replay); removed after")
     parser.add_argument("--no-check", dest="check", action="store_false",
                         help="skip the table digests (they read every table the steps wrote)")
@@ -228,17 +250,16 @@ def main(argv: list[str]) -> int:
     for code in codes:
         check_code(code)
     night = the_night(world / "warehouse", steps)
-    scratch = (args.scratch or world / "replay").resolve()
+    plan = Plan(world, (args.scratch or world / "replay").resolve(), steps, night, args.env, tuple(args.conf),
+                args.check)
     print(f"replaying {', '.join(steps)} as the run of {night.started:%Y-%m-%d %H:%M:%S} UTC met them; the copy:")
-    prepare(world, scratch / "preview", night, quiet=False)
-    shutil.rmtree(scratch / "preview")
+    prepare(world, plan.scratch / "preview", night, quiet=False)
+    shutil.rmtree(plan.scratch / "preview")
     world_tables: dict[str, tuple[int, int]] = {}
     replays = []
     for round_ in range(1, args.rounds + 1):
         for number, code in enumerate(codes, start=1):
-            replay = replay_once(world, scratch / f"code{number}-round{round_}", code, args.env, steps, night,
-                                 args.check, round_)
-            shutil.rmtree(scratch / f"code{number}-round{round_}")
+            replay = replay_once(plan, code, f"code{number}-round{round_}", round_)
             for table in replay.tables:
                 if table not in world_tables:
                     world_tables[table] = digest(world / "warehouse" / table)
