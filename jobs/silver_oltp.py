@@ -1,19 +1,19 @@
 """bronze.oltp_snapshots -> silver facts (MERGE), order status history, SCD2 dimensions.
 
 Takes the snapshot dates that changed in bronze since the version last consumed
-(ops.table_builds), types every row by its declaration in oltp.sources, and quarantines
-rows with an empty key, an unparseable number, date or flag, a key repeated with
-different values within one snapshot, or an order line or payment whose order is not in
-the same snapshot. Valid rows are MERGEd into fact_orders, fact_order_items and
-fact_payments (the latest updated_at wins, so old snapshots never undo newer state) and
-every status seen goes to order_status_history. dim_users and dim_products are SCD type 2:
-snapshots newer than every one a dimension was built from only add versions and close the
-ones they replace; a late or retaken snapshot rebuilds the history from all snapshots of the
-table (order and repetition do not matter). Either way only versions that changed are
-rewritten, by MERGE (emails, names and addresses are stored as keyed hashes; other columns
-a source declares as PII are blanked); a snapshot that lacks
-more than oltp.max_missing_share of the previous one's keys is refused before anything is
-written.
+(ops.table_builds), types every row by its declaration in oltp.sources (on a night with one
+new dump per table, newer than those consumed, only the rows of keys that changed since the
+dump before: nightly_rows), and quarantines rows with an empty key, an unparseable number,
+date or flag, a key repeated with different values within one snapshot, or an order line or
+payment whose order is not in the same snapshot. Valid rows are MERGEd into fact_orders,
+fact_order_items and fact_payments (the latest updated_at wins, so old snapshots never undo
+newer state) and every status seen goes to order_status_history. dim_users and dim_products
+are SCD type 2: snapshots newer than every one a dimension was built from only add versions
+and close the ones they replace; a late or retaken snapshot rebuilds the history from all
+snapshots of the table (order and repetition do not matter). Either way only versions that
+changed are rewritten, by MERGE (emails, names and addresses are stored as keyed hashes;
+other columns a source declares as PII are blanked); a snapshot that lacks more than
+oltp.max_missing_share of the previous one's keys is refused before anything is written.
 """
 from __future__ import annotations
 
@@ -39,8 +39,8 @@ from schemas.ops import QUARANTINE
 from schemas.spec import TableSpec
 from transformations.common import conform
 from transformations.events import pseudonymise
-from transformations.oltp import (missing_key_shares, reject_conflicting_duplicates, reject_orphans, scd2_extend,
-                                  scd2_history, type_snapshot)
+from transformations.oltp import (changed_keys, missing_key_shares, reject_conflicting_duplicates, reject_orphans,
+                                  rows_of_keys, scd2_extend, scd2_history, type_snapshot, with_keys)
 from transformations.quarantine import to_quarantine
 
 # columns the contracts store only as keyed hashes (<column>_hash), whatever a source declares
@@ -62,6 +62,57 @@ def typed_rows(snapshots: DataFrame, source: SourceTable) -> DataFrame:
     rows = snapshots.where(F.col("source_table") == source.name)
     typed = type_snapshot(rows, source.source_columns, expressions, schema, source.key)
     return reject_conflicting_duplicates(typed, source.key)
+
+
+def nightly_rows(snapshots: DataFrame, sources: dict[str, SourceTable], dates: list, consumed_at: set | None,
+                 now_at: set, keep) -> dict[str, DataFrame]:
+    """Per source table, the bronze rows this run types, checks and merges into the facts.
+
+    Every row of the run's snapshot dates; but when a table's one new snapshot is newer than
+    every one it had when the facts were last built (`consumed_at`: bronze's (table, date)
+    partitions then; `now_at`: now), only the rows of keys whose rows changed since that
+    snapshot, and for order lines and payments also those of orders whose rows changed (so the
+    duplicate and orphan checks see what they saw before). A row repeated unchanged from the
+    snapshot before was merged or quarantined when it first came, so a night costs what
+    changed, not the whole tables. A table whose parent is read whole is read whole too: a line
+    rejected as an orphan last night is taken again when its order is mended."""
+    recent = snapshots.where(F.col("snapshot_date").isin(*dates))
+    parents = {child: (column, parent) for child, column, parent in FOREIGN_KEYS}
+    rows: dict[str, DataFrame] = {}
+    changed: dict[str, DataFrame] = {}
+    for table in sorted(sources, key=lambda t: t in parents):  # parents first
+        source, link = sources[table], parents.get(table)
+        whole = recent.where(F.col("source_table") == table)
+        pair = previous_snapshot(table, dates, consumed_at, now_at)
+        if pair is None or (link is not None and link[1] not in changed):
+            rows[table] = whole
+            continue
+        new, before = pair
+        expressions = {f.name: source.expression(f.name) for f in TYPED[table].fields}
+        columns = tuple(dict.fromkeys((*source.key, *([link[0]] if link else []))))
+        keyed = {day: with_keys(snapshots.where((F.col("source_table") == table) & (F.col("snapshot_date") == day)),
+                                source.source_columns, expressions, TYPED[table], columns) for day in pair}
+        key = [f"_k_{c}" for c in source.key]
+        keys = changed_keys(keyed[new], keyed[before].withColumn("snapshot_date", F.lit(new)), key)
+        if link is not None:  # the lines and payments of changed orders
+            keys = keys.unionByName(rows_of_keys(keyed[new], changed[link[1]], [f"_k_{link[0]}"])
+                                    .select("snapshot_date", *key)).distinct()
+        changed[table] = keep(keys) if table in {p for _, p in parents.values()} else keys
+        rows[table] = rows_of_keys(keyed[new], keys, key).select(*snapshots.columns)
+        log.info("%s %s: only the rows of keys that changed since the snapshot of %s", table, new, before)
+    return rows
+
+
+def previous_snapshot(table: str, dates: list, consumed_at: set | None, now_at: set) -> tuple | None:
+    """(the one new snapshot date of `table`, the newest one consumed before it), when the
+    run's dates hold exactly one snapshot of it, newer than every one consumed; else None."""
+    if not consumed_at:
+        return None
+    new = sorted(set(dates) & snapshot_dates(now_at, table))
+    before = snapshot_dates(consumed_at, table)
+    if len(new) != 1 or not before or new[0] <= max(before) or max(before) not in snapshot_dates(now_at, table):
+        return None
+    return new[0], max(before)
 
 
 def latest_per_key(rows: DataFrame, key: tuple[str, ...]) -> DataFrame:
@@ -98,8 +149,9 @@ def run(spark, cfg, args, ctx):
         dates_at = functools.cache(lambda at: partitions(spark, cfg, OLTP_SNAPSHOTS, version if at is None else at))
         dimensions = {table: dimension_changes(spark, cfg, snapshots, sources[table], key_frame, keep,
                                                changed_since, dates_at) for table in DIMENSIONS}
-        recent = snapshots.where(F.col("snapshot_date").isin(*dates))
-        typed = {table: keep(typed_rows(recent, sources[table])) for table in sources}
+        rows = nightly_rows(snapshots, sources, dates, None if consumed is None else dates_at(consumed), dates_at(None),
+                            keep)
+        typed = {table: keep(typed_rows(rows[table], sources[table])) for table in sources}
         for child, column, parent in FOREIGN_KEYS:
             loaded = FACTS[parent]
             loaded_version = current_version(spark, cfg, loaded)  # as before this run's MERGEs
@@ -170,8 +222,10 @@ def dimension_changes(spark, cfg, snapshots: DataFrame, source: SourceTable, key
 
     When every new snapshot is later than all those the dimension was built from, only the
     last of those and the new ones are read, and only the versions they add or close are
-    MERGEd (scd2_extend), so a nightly run costs one snapshot, not the whole history. A late
-    or retaken snapshot rebuilds the dimension from every snapshot."""
+    MERGEd (scd2_extend), so a nightly run costs one snapshot, not the whole history; with one
+    new snapshot, only the keys whose rows changed since the last are typed and hashed
+    (changed_observations). A late or retaken snapshot rebuilds the dimension from every
+    snapshot."""
     spec = DIMENSIONS[source.name]
     built = last_build(spark, cfg, spec, OLTP_SNAPSHOTS)
     new = sorted(set(changed_since(built and built[0])) & snapshot_dates(dates_at(None), source.name))
@@ -180,12 +234,17 @@ def dimension_changes(spark, cfg, snapshots: DataFrame, source: SourceTable, key
     before = snapshot_dates(dates_at(built[0]), source.name) if built and built[1] is not None else set()
     last = max(before, default=None)
     if last is not None and new[0] > last:
-        rows, attributes = observations(snapshots.where(F.col("snapshot_date").isin(last, *new)), source, key_frame,
-                                        cfg.oltp.max_missing_share, keep)
-        if not rows.where(F.col("snapshot_date") == last).isEmpty():
+        if len(new) == 1:  # a night: only the keys that changed since the last snapshot
+            rows, attributes, taken = changed_observations(snapshots, source, key_frame, cfg.oltp.max_missing_share,
+                                                           keep, last, new[0])
+        else:
+            rows, attributes = observations(snapshots.where(F.col("snapshot_date").isin(last, *new)), source,
+                                            key_frame, cfg.oltp.max_missing_share, keep)
+            taken = None if rows.where(F.col("snapshot_date") == last).isEmpty() else ()
+        if taken is not None:
             log.info("%s: adding the snapshots of %s to the history", spec.full_name, ", ".join(map(str, new)))
             dimension = read_table(spark, cfg, spec, version=built[1])
-            return scd2_extend(dimension, rows, source.key, attributes, last), False
+            return scd2_extend(dimension, rows, source.key, attributes, last, taken or None), False
     log.info("%s: rebuilding the history from every snapshot", spec.full_name)
     rows, attributes = observations(snapshots, source, key_frame, cfg.oltp.max_missing_share, keep)
     return scd2_history(rows, source.key, attributes), True
@@ -196,10 +255,42 @@ def snapshot_dates(partition_values: set[tuple], table: str) -> set[dt.date]:
     return {dt.date.fromisoformat(day) for name, day in partition_values if name == table}
 
 
-def observations(snapshots: DataFrame, source: SourceTable, key_frame: DataFrame, max_missing_share: float,
+def changed_observations(snapshots: DataFrame, source: SourceTable, key_frame: DataFrame,
+                         max_missing_share: float, keep, last: dt.date, new: dt.date) -> tuple:
+    """observations() of the snapshots of `last` and `new`, but only of the keys whose rows
+    differ between the two (added, removed or altered), and the snapshot dates that hold a
+    valid row: scd2_extend opens and closes versions for no other key, so a night types and
+    hashes what changed, not the whole table. The dates are None when `last` has no rows (the
+    history is then rebuilt). The truncation check counts the keys of every row that has one,
+    valid or not, since the rest are not typed."""
+    expressions = {f.name: source.expression(f.name) for f in TYPED[source.name].fields}
+    rows = snapshots.where(F.col("source_table") == source.name)
+    keyed = {day: with_keys(rows.where(F.col("snapshot_date") == day), source.source_columns, expressions,
+                            TYPED[source.name], source.key) for day in (last, new)}
+    key = [f"_k_{c}" for c in source.key]
+    narrow = keep(keyed[last].unionByName(keyed[new]).select("snapshot_date", *key, "_fingerprint"))
+    present = narrow.where(functools.reduce(lambda a, b: a & b, [F.col(k).isNotNull() for k in key]))
+    refuse_truncated(present.select("snapshot_date", *[F.col(k).alias(c) for k, c in zip(key, source.key)]),
+                     source, max_missing_share)
+    if narrow.where(F.col("snapshot_date") == last).isEmpty():
+        return None, (), None
+    now = narrow.where(F.col("snapshot_date") == new)
+    changed = keep(changed_keys(now, narrow.where(F.col("snapshot_date") == last)
+                                .withColumn("snapshot_date", F.lit(new)), key))
+    chosen = (rows_of_keys(keyed[last], changed.withColumn("snapshot_date", F.lit(last)), key)
+              .unionByName(rows_of_keys(keyed[new], changed, key)))
+    rows, attributes = observations(chosen.select(*snapshots.columns), source, key_frame, None, keep)
+    # a dump whose every row failed to type is not taken as every key deleted (nor is it by a rebuild)
+    unchanged = now.select(*key).subtract(changed.select(*key))
+    valid_now = not rows.where(F.col("snapshot_date") == new).isEmpty() or not unchanged.isEmpty()
+    return rows, attributes, (last, new) if valid_now else (last,)
+
+
+def observations(snapshots: DataFrame, source: SourceTable, key_frame: DataFrame, max_missing_share: float | None,
                  keep) -> tuple[DataFrame, tuple[str, ...]]:
     """The valid rows of a dimension's snapshots as SCD2 observations (PII hashed or blanked),
-    and their attribute columns; refuses a snapshot that looks truncated."""
+    and their attribute columns; refuses a snapshot that looks truncated (unless
+    `max_missing_share` is None: checked before)."""
     rows = typed_rows(snapshots, source).where(F.col("reject_reason").isNull())
     hashed = HASHED_PII.get(source.name, ())
     for column in source.pii:  # declared sensitive, but stored in clear by the contract: blank it
@@ -208,7 +299,17 @@ def observations(snapshots: DataFrame, source: SourceTable, key_frame: DataFrame
     if hashed:
         rows = pseudonymise(rows, key_frame, {f"{column}_hash": column for column in hashed})
     rows = keep(rows)  # read by the truncation check, then by the history
-    refused = (missing_key_shares(rows, source.key)
+    if max_missing_share is not None:
+        refuse_truncated(rows, source, max_missing_share)
+    attributes = tuple(c for c in rows.columns if c not in (*source.key, "updated_at", "snapshot_date",
+                                                             "_source_file", "raw", "reject_reason"))
+    return rows.select(*source.key, "snapshot_date", "updated_at", *attributes), attributes
+
+
+def refuse_truncated(observations: DataFrame, source: SourceTable, max_missing_share: float) -> None:
+    """Raises if a snapshot among `observations` (snapshot_date and the key) lacks more than
+    `max_missing_share` of the keys of the snapshot before it."""
+    refused = (missing_key_shares(observations, source.key)
                .where(F.col("missing_share") > max_missing_share).orderBy("snapshot_date").collect())
     if refused:
         first = refused[0]
@@ -216,9 +317,6 @@ def observations(snapshots: DataFrame, source: SourceTable, key_frame: DataFrame
                          f"{first['missing_share']:.0%} of the keys of the snapshot before it (more than "
                          f"oltp.max_missing_share={max_missing_share:.0%}): it looks truncated, so it is refused "
                          "and no table was changed; fix or remove that dump and rerun")
-    attributes = tuple(c for c in rows.columns if c not in (*source.key, "updated_at", "snapshot_date",
-                                                             "_source_file", "raw", "reject_reason"))
-    return rows.select(*source.key, "snapshot_date", "updated_at", *attributes), attributes
 
 
 def rejected_rows(typed: dict[str, DataFrame]) -> tuple[dict[str, DataFrame], dict[str, int]]:

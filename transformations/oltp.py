@@ -145,22 +145,24 @@ def scd2_history(observations: DataFrame, key: tuple[str, ...], attributes: tupl
 
 
 def scd2_extend(dimension: DataFrame, observations: DataFrame, key: tuple[str, ...], attributes: tuple[str, ...],
-                last_date) -> DataFrame:
+                last_date, snapshot_dates: tuple | None = None) -> DataFrame:
     """The rows of an SCD type 2 `dimension` that snapshots newer than `last_date` add or
     change: their new versions, and the current version of each key they close.
 
     `dimension` is scd2_history of every snapshot up to `last_date`; `observations` holds the
     snapshot of `last_date` (which keys it had, with which attributes) and the newer ones.
     MERGEd by key and valid_from into `dimension`, the result equals scd2_history of all
-    snapshots, at the cost of the new snapshots rather than of the whole history."""
+    snapshots, at the cost of the new snapshots rather than of the whole history.
+    `observations` may hold only some keys (both snapshots' rows of each), if
+    `snapshot_dates` names the snapshots, some of which may then have no row here."""
     key = list(key)
     # the latest start any earlier version proposed: a deleted version's start is its valid_from
-    floors = dimension.groupBy(*key).agg(
+    floors = dimension.join(observations.select(*key).distinct(), key, "left_semi").groupBy(*key).agg(
         F.max(F.when(F.col("is_deleted"), F.col("valid_from")).otherwise(F.col("updated_at"))).alias("_floor"))
     newer = F.col("snapshot_date") > F.lit(last_date)
     # the last snapshot shows what each key looked like; it proposes no start of its own
     seen = observations.withColumn("updated_at", F.when(newer, F.col("updated_at")))
-    added = _versions(seen, tuple(key), attributes, floors).where(newer)
+    added = _versions(seen, tuple(key), attributes, floors, snapshot_dates).where(newer)
     first = added.groupBy(*key).agg(
         F.min_by("valid_from", F.struct("snapshot_date", "is_deleted")).alias("_closed_at"))
     closed = (dimension.where(F.col("is_current")).join(first, key)
@@ -169,10 +171,13 @@ def scd2_extend(dimension: DataFrame, observations: DataFrame, key: tuple[str, .
 
 
 def _versions(observations: DataFrame, key: tuple[str, ...], attributes: tuple[str, ...],
-              floors: DataFrame | None = None) -> DataFrame:
+              floors: DataFrame | None = None, snapshot_dates: tuple | None = None) -> DataFrame:
     """scd2_history with each version's snapshot_date; `floors` (key, _floor), if given, is
-    the latest start that versions before these observations proposed."""
-    following = with_next_date(observations, "next_snapshot")
+    the latest start that versions before these observations proposed; `snapshot_dates`, if
+    given, every snapshot taken (else those the observations hold)."""
+    dates = observations if snapshot_dates is None else observations.sparkSession.createDataFrame(
+        [(d,) for d in snapshot_dates], "snapshot_date date")
+    following = with_next_date(dates, "next_snapshot")
     by_key = Window.partitionBy(*key).orderBy("snapshot_date")
     hashed = (observations
               .withColumn("change_hash", F.sha2(F.to_json(F.struct(*attributes)), 256))
@@ -204,3 +209,36 @@ def _versions(observations: DataFrame, key: tuple[str, ...], attributes: tuple[s
             .withColumn("valid_to", F.lead("valid_from").over(ordered))
             .withColumn("is_current", F.col("valid_to").isNull())
             .drop("_previous_from", "_floor"))
+
+
+def with_keys(rows: DataFrame, source_columns: tuple[str, ...], expressions: dict[str, str], schema: T.StructType,
+              columns: tuple[str, ...]) -> DataFrame:
+    """Bronze snapshot rows with `_k_<column>` for each of `columns` (project columns, from
+    their expressions over the source columns, typed as in `schema`; null when empty or not
+    parseable) and `_fingerprint`, a hash of the whole record: what a night compares with the
+    snapshot before it, without typing every column."""
+    texts = rows.select("*", *[F.nullif(F.trim(F.col("record")[c]), F.lit("")).alias(c) for c in source_columns])
+    fingerprint = F.xxhash64(F.map_keys("record"), F.map_values("record"))  # maps cannot be hashed; their arrays can
+    return texts.select(*rows.columns, fingerprint.alias("_fingerprint"),
+                        *[typed_value(F.expr(expressions[c]).cast("string"), schema[c].dataType).alias(f"_k_{c}")
+                          for c in columns])
+
+
+def changed_keys(current: DataFrame, previous: DataFrame, keys: list[str]) -> DataFrame:
+    """(snapshot_date, *keys) of every key whose rows in a snapshot (`current`) differ from its
+    rows in the snapshot before (`previous`, whose snapshot_date is already the date of the
+    snapshot it precedes), the rows compared as multisets of `_fingerprint`: a row added,
+    removed, altered or repeated a different number of times. Null keys compare equal."""
+    tagged = (current.select("snapshot_date", *keys, "_fingerprint", F.lit(1).alias("_side"))
+              .unionByName(previous.select("snapshot_date", *keys, "_fingerprint", F.lit(-1).alias("_side"))))
+    return (tagged.groupBy("snapshot_date", *keys, "_fingerprint").agg(F.sum("_side").alias("_balance"))
+            .where(F.col("_balance") != 0).select("snapshot_date", *keys).distinct())
+
+
+def rows_of_keys(rows: DataFrame, keys: DataFrame, columns: list[str]) -> DataFrame:
+    """The rows of `rows` whose snapshot_date and `columns` are a row of `keys` (nulls match nulls)."""
+    wanted = keys.select(F.col("snapshot_date").alias("_w_date"), *[F.col(c).alias(f"_w{c}") for c in columns])
+    match = F.col("snapshot_date") == F.col("_w_date")
+    for column in columns:
+        match = match & F.col(column).eqNullSafe(F.col(f"_w{column}"))
+    return rows.join(wanted, match, "left_semi")
