@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 from bench.measure import run_measured
-from bench.rollback import RollbackError, copy_tree, roll_back_streams, roll_back_tables
+from bench.rollback import COMMIT, RollbackError, copy_tree, delta_tables, roll_back_streams, roll_back_tables
 from bench.run import job_environment
 from jobs.common.config import PROJECT_ROOT, Paths
 from jobs.pipeline import STEPS
@@ -113,10 +113,12 @@ def replay_command(code: Path, world: Path, root: Path, env: str, steps: tuple[s
 
 
 def table_versions(warehouse: Path) -> dict[str, int]:
-    from bench.rollback import COMMIT, delta_tables
-    return {str(t.relative_to(warehouse)): max(int(m.group(1)) for m in map(COMMIT.match, os.listdir(t / "_delta_log"))
-                                               if m)
-            for t in delta_tables(warehouse)}
+    """Each Delta table under `warehouse` (as a relative path) with its newest version."""
+    versions = {}
+    for table in delta_tables(warehouse):
+        commits = [int(m.group(1)) for m in map(COMMIT.match, os.listdir(table / "_delta_log")) if m]
+        versions[str(table.relative_to(warehouse))] = max(commits)
+    return versions
 
 
 def digest(table: Path) -> tuple[int, int]:
