@@ -14,8 +14,9 @@ from collections.abc import Callable
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from jobs.common.delta_log import table_state
 from jobs.common.gold import BuildContext, Changes
-from jobs.common.io import read_table
+from jobs.common.io import read_table, table_path
 from schemas.gold import CUSTOMERS
 from schemas.oltp import DIM_USERS, FACT_ORDERS, FACT_PAYMENTS
 from schemas.spec import TableSpec
@@ -23,6 +24,12 @@ from transformations.gold.common import business_date
 from transformations.gold.revenue import captured_orders
 
 Values = Callable[[DataFrame], DataFrame]  # table rows -> (key, value) rows
+
+# payment_dates per process: gold_daily_kpis and gold_marketing of one run ask it of the same
+# changes. Keyed by each table's path and Delta table id (a table created anew at the same path,
+# as in a cleared warehouse, starts its versions again), the version pinned and the version
+# consumed, and the business time zone.
+_PAYMENT_DATES: dict[tuple, frozenset[dt.date]] = {}
 
 
 def differing(ctx: BuildContext, changed: Changes, spec: TableSpec, key: str, values: Values) -> DataFrame | None:
@@ -39,7 +46,20 @@ def differing(ctx: BuildContext, changed: Changes, spec: TableSpec, key: str, va
 
 def payment_dates(ctx: BuildContext, changed: Changes) -> set[dt.date]:
     """Capture and refund dates that changed, and those of payments whose order's total or
-    user changed."""
+    user changed. Found once per process for the same versions of the facts."""
+    key = (ctx.zone, *(_table_key(ctx, spec, changed) for spec in (FACT_PAYMENTS, FACT_ORDERS)))
+    if key not in _PAYMENT_DATES:
+        _PAYMENT_DATES[key] = frozenset(_payment_dates(ctx, changed))
+    return set(_PAYMENT_DATES[key])
+
+
+def _table_key(ctx: BuildContext, spec: TableSpec, changed: Changes) -> tuple:
+    path = table_path(ctx.cfg, spec)
+    table_id = table_state(ctx.spark, path)[0] if spec.full_name in ctx.versions else None
+    return path, table_id, ctx.versions.get(spec.full_name), changed.get(spec.full_name)
+
+
+def _payment_dates(ctx: BuildContext, changed: Changes) -> set[dt.date]:
     def dates(payments: DataFrame) -> DataFrame:
         return (payments.select("payment_id", business_date("paid_at", ctx.zone).alias("v"))
                 .union(payments.select("payment_id", business_date("refunded_at", ctx.zone).alias("v"))))
