@@ -269,4 +269,4 @@ def _java_root_cause(exc: BaseException) -> str | None:
         return None
 
 
-_CAUSE = re.compile(r"^\s*(?:Caused by: )?(?:[\w$]+\.)*(\w+(?:Exception|Error)): (.+)$", re.MULTILINE)
+_CAUSE = re.compile(r"^\s*(?::\s*)?(?:Caused by: )?(?:[\w$]+\.)*(\w+(?:Exception|Error)): (.+)$", re.MULTILINE)

@@ -2,7 +2,10 @@
 import subprocess
 import sys
 
-from jobs.common.cli import JOBS
+import pytest
+from py4j.protocol import Py4JJavaError
+
+from jobs.common.cli import JOBS, one_line
 from jobs.common.config import PROJECT_ROOT
 
 
@@ -94,3 +97,11 @@ def test_pipeline_steps_run_in_dependency_order_and_an_unknown_step_is_one_line_
     assert result.returncode == 2
     assert "unknown step gold_kpis; the steps are bronze_events" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "wh").exists()
+
+
+def test_an_error_raised_in_the_jvm_is_named_by_its_java_exception_and_message(spark):
+    """py4j's own text for a JVM exception with no cause is "An error occurred while calling
+    <object>.<method>."; the line that says what went wrong comes after it, behind a colon."""
+    with pytest.raises(Py4JJavaError) as raised:
+        spark.sparkContext._jvm.java.lang.Class.forName("no.such.Driver")  # one PySpark does not convert
+    assert one_line(raised.value) == "ClassNotFoundException: no.such.Driver"
