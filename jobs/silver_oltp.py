@@ -88,10 +88,8 @@ def nightly_rows(snapshots: DataFrame, sources: dict[str, SourceTable], dates: l
             rows[table] = whole
             continue
         new, before = pair
-        expressions = {f.name: source.expression(f.name) for f in TYPED[table].fields}
-        columns = tuple(dict.fromkeys((*source.key, *([link[0]] if link else []))))
-        keyed = {day: with_keys(snapshots.where((F.col("source_table") == table) & (F.col("snapshot_date") == day)),
-                                source.source_columns, expressions, TYPED[table], columns) for day in pair}
+        keyed = keyed_snapshots(snapshots, source, tuple(dict.fromkeys((*source.key, *([link[0]] if link else [])))),
+                                pair)
         key = [f"_k_{c}" for c in source.key]
         keys = changed_keys(keyed[new], keyed[before].withColumn("snapshot_date", F.lit(new)), key)
         if link is not None:  # the lines and payments of changed orders
@@ -101,6 +99,15 @@ def nightly_rows(snapshots: DataFrame, sources: dict[str, SourceTable], dates: l
         rows[table] = rows_of_keys(keyed[new], keys, key).select(*snapshots.columns)
         log.info("%s %s: only the rows of keys that changed since the snapshot of %s", table, new, before)
     return rows
+
+
+def keyed_snapshots(snapshots: DataFrame, source: SourceTable, columns: tuple[str, ...], days) -> dict:
+    """Each of `days`' snapshot of `source` as with_keys rows over `columns`: what a night
+    compares with the snapshot before it."""
+    expressions = {f.name: source.expression(f.name) for f in TYPED[source.name].fields}
+    rows = snapshots.where(F.col("source_table") == source.name)
+    return {day: with_keys(rows.where(F.col("snapshot_date") == day), source.source_columns, expressions,
+                           TYPED[source.name], columns) for day in days}
 
 
 def previous_snapshot(table: str, dates: list, consumed_at: set | None, now_at: set) -> tuple | None:
@@ -263,10 +270,7 @@ def changed_observations(snapshots: DataFrame, source: SourceTable, key_frame: D
     hashes what changed, not the whole table. The dates are None when `last` has no rows (the
     history is then rebuilt). The truncation check counts the keys of every row that has one,
     valid or not, since the rest are not typed."""
-    expressions = {f.name: source.expression(f.name) for f in TYPED[source.name].fields}
-    rows = snapshots.where(F.col("source_table") == source.name)
-    keyed = {day: with_keys(rows.where(F.col("snapshot_date") == day), source.source_columns, expressions,
-                            TYPED[source.name], source.key) for day in (last, new)}
+    keyed = keyed_snapshots(snapshots, source, source.key, (last, new))
     key = [f"_k_{c}" for c in source.key]
     narrow = keep(keyed[last].unionByName(keyed[new]).select("snapshot_date", *key, "_fingerprint"))
     present = narrow.where(functools.reduce(lambda a, b: a & b, [F.col(k).isNotNull() for k in key]))
