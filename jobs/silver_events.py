@@ -19,6 +19,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from jobs.common.io import read_table
 from jobs.common.refine import refine_lines
 from jobs.common.secrets import pseudonym_key_frame, require_pseudonym_key
 from schemas.bronze import EVENTS_RAW
@@ -41,7 +42,8 @@ def check_inputs(cfg, args) -> None:
 
 
 def run(spark, cfg, args, ctx):
-    key = pseudonym_key_frame(spark, cfg)
+    read_table(spark, cfg, EVENTS_RAW)  # a clear error if bronze was never built, before silver is touched
+    key = pseudonym_key_frame(spark, cfg, hashed_into=(EVENTS,))
     time_zone = cfg.business.time_zone
     kept: list[DataFrame] = []
     try:

@@ -140,7 +140,7 @@ def run(spark, cfg, args, ctx):
         return stats
     dates = changed_values(spark, cfg, OLTP_SNAPSHOTS, "snapshot_date", -1 if consumed is None else consumed, version)
     snapshots = read_table(spark, cfg, OLTP_SNAPSHOTS, version=version)
-    key_frame = pseudonym_key_frame(spark, cfg)
+    key_frame = pseudonym_key_frame(spark, cfg, hashed_into=[DIMENSIONS[table] for table in HASHED_PII])
 
     cached: list[DataFrame] = []  # each is read by several writes: type the rows once
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pyspark.sql import functions as F
 
+from jobs.common.io import read_table
 from jobs.common.refine import refine_lines
 from jobs.common.secrets import pseudonym_key_frame, require_pseudonym_key
 from schemas.bronze import ACCESS_LOGS_RAW
@@ -28,7 +29,8 @@ def check_inputs(cfg, args) -> None:
 
 
 def run(spark, cfg, args, ctx):
-    key = pseudonym_key_frame(spark, cfg)
+    read_table(spark, cfg, ACCESS_LOGS_RAW)  # a clear error if bronze was never built, before silver is touched
+    key = pseudonym_key_frame(spark, cfg, hashed_into=(PAGE_VIEWS,))
     time_zone = cfg.business.time_zone
     return refine_lines(
         spark, cfg, ctx, ACCESS_LOGS_RAW, PAGE_VIEWS, "access_logs",

@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 import logging
 import re
+from collections.abc import Mapping
 from urllib.parse import unquote
 
 from delta.tables import DeltaTable
@@ -59,15 +60,17 @@ def ensure_table(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> DeltaT
     return DeltaTable.forPath(spark, table_path(cfg, spec))
 
 
-def create_once(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> None:
+def create_once(spark: SparkSession, cfg: JobConfig, spec: TableSpec,
+                properties: Mapping[str, str] | None = None) -> None:
     """ensure_table without the table handle, checked once per table and Spark application:
-    later writes skip the catalog round trips."""
+    later writes skip the catalog round trips. `properties`: Delta table properties a table
+    created here starts with (an existing table's are left as they are)."""
     path = table_path(cfg, spec)
     seen = (spark.sparkContext.applicationId, path)
     if seen in _ENSURED:
         return
     try:
-        _create_if_missing(spark, path, spec)
+        _create_if_missing(spark, path, spec, properties or {})
     except AnalysisException as error:  # a _delta_log folder without a commit Delta can read
         if error.getCondition() != "DELTA_TABLE_NOT_FOUND":
             raise
@@ -75,19 +78,21 @@ def create_once(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> None:
             raise InputError(f"{path}/_delta_log exists but Delta finds no table in it ({error.getCondition()}); "
                              "it holds files other than an interrupted creation's: inspect them, and if the "
                              "table never held data, move the folder away and rerun") from error
-        _create_if_missing(spark, path, spec)
+        _create_if_missing(spark, path, spec, properties or {})
     if spec.layer == "ops" and table_property(spark, path, AUTO_COMPACT) is not None:  # set by 51d0de4
         spark.sql(f"ALTER TABLE delta.`{path.replace('`', '``')}` UNSET TBLPROPERTIES ('{AUTO_COMPACT}')")
     register(spark, cfg, spec)
     _ENSURED.add(seen)
 
 
-def _create_if_missing(spark: SparkSession, path: str, spec: TableSpec) -> None:
+def _create_if_missing(spark: SparkSession, path: str, spec: TableSpec, properties: Mapping[str, str]) -> None:
     builder = (DeltaTable.createIfNotExists(spark)
                .location(path)
                .addColumns(spec.schema)
                .partitionedBy(*spec.partition_by)
                .property("delta.enableChangeDataFeed", str(spec.change_feed).lower()))
+    for key, value in properties.items():
+        builder = builder.property(key, value)
     builder.execute()
 
 
