@@ -19,9 +19,8 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from jobs.common.io import read_table
 from jobs.common.refine import refine_lines
-from jobs.common.secrets import pseudonym_key_frame, require_pseudonym_key
+from jobs.common.secrets import require_pseudonym_key
 from schemas.bronze import EVENTS_RAW
 from schemas.events import EVENT_JSON_FIELDS, EVENTS, KNOWN_EVENT_TYPES
 from transformations.common import conform
@@ -42,16 +41,14 @@ def check_inputs(cfg, args) -> None:
 
 
 def run(spark, cfg, args, ctx):
-    read_table(spark, cfg, EVENTS_RAW)  # a clear error if bronze was never built, before silver is touched
-    key = pseudonym_key_frame(spark, cfg, hashed_into=(EVENTS,))
     time_zone = cfg.business.time_zone
     kept: list[DataFrame] = []
     try:
         return refine_lines(
             spark, cfg, ctx, EVENTS_RAW, EVENTS, "events",
             parse=lambda lines: parse_events(lines, time_zone, KNOWN_EVENT_TYPES),
-            shape=lambda valid: shape(valid, key, kept, cfg.silver.dedupe_broadcast_max_ids),
-            date_column="event_date")
+            shape=lambda valid, key: shape(valid, key, kept, cfg.silver.dedupe_broadcast_max_ids),
+            date_column="event_date", pseudonymised=True)
     finally:
         for frame in kept:
             frame.unpersist()

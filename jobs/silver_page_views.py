@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from pyspark.sql import functions as F
 
-from jobs.common.io import read_table
 from jobs.common.refine import refine_lines
-from jobs.common.secrets import pseudonym_key_frame, require_pseudonym_key
+from jobs.common.secrets import require_pseudonym_key
 from schemas.bronze import ACCESS_LOGS_RAW
 from schemas.web import PAGE_VIEWS
 from transformations.access_logs import parse_access_log
@@ -29,11 +28,9 @@ def check_inputs(cfg, args) -> None:
 
 
 def run(spark, cfg, args, ctx):
-    read_table(spark, cfg, ACCESS_LOGS_RAW)  # a clear error if bronze was never built, before silver is touched
-    key = pseudonym_key_frame(spark, cfg, hashed_into=(PAGE_VIEWS,))
     time_zone = cfg.business.time_zone
     return refine_lines(
         spark, cfg, ctx, ACCESS_LOGS_RAW, PAGE_VIEWS, "access_logs",
         parse=lambda lines: parse_access_log(lines, time_zone),
-        shape=lambda valid: conform(pseudonymise(valid, key, {"host_hash": "host"}), PAGE_VIEWS),
-        date_column="request_date", quarantine_key=F.col("record_id"))
+        shape=lambda valid, key: conform(pseudonymise(valid, key, {"host_hash": "host"}), PAGE_VIEWS),
+        date_column="request_date", quarantine_key=F.col("record_id"), pseudonymised=True)

@@ -3,6 +3,7 @@ rejected ones with their reason, MERGE the valid ones insert-only by key (so a r
 batch or a line seen again changes nothing), pruned to the dates the batch touches."""
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 
@@ -13,6 +14,7 @@ from pyspark.sql import functions as F
 from jobs.common.config import JobConfig
 from jobs.common.io import merge_into, read_table, table_path
 from jobs.common.runs import RunContext, RunStats
+from jobs.common.secrets import pseudonym_key_frame
 from jobs.common.streams import checkpoint_dir, process_available
 from schemas.ops import QUARANTINE
 from schemas.spec import TableSpec
@@ -23,11 +25,14 @@ log = logging.getLogger(__name__)
 
 def refine_lines(spark: SparkSession, cfg: JobConfig, ctx: RunContext, source: TableSpec, target: TableSpec,
                  quarantine_source: str, parse: Callable[[DataFrame], DataFrame],
-                 shape: Callable[[DataFrame], DataFrame], date_column: str,
-                 quarantine_key: Column | None = None) -> RunStats:
+                 shape: Callable[..., DataFrame], date_column: str,
+                 quarantine_key: Column | None = None, pseudonymised: bool = False) -> RunStats:
     """Process the rows of `source` not yet seen; `parse` adds reject_reason, `shape` turns
-    the valid rows into `target`'s contract."""
-    read_table(spark, cfg, source)  # a clear error if the bronze table was never built
+    the valid rows into `target`'s contract. With `pseudonymised`, `shape` also takes the
+    key frame (keyword `key`), and `target` is held to the key (secrets.pseudonym_key_frame)."""
+    read_table(spark, cfg, source)  # a clear error if the bronze table was never built, before target is touched
+    if pseudonymised:
+        shape = functools.partial(shape, key=pseudonym_key_frame(spark, cfg, hashed_into=(target,)))
     stats = RunStats()
 
     def handle(batch: DataFrame, batch_id: int) -> None:
