@@ -51,6 +51,13 @@ class Paths:
     event_log: str
     truth: str
 
+    def __post_init__(self) -> None:
+        warehouse = resolve_path(self.warehouse)
+        if "`" in warehouse:  # DeltaTableBuilder.location() writes delta.`<path>` into SQL unescaped (4.4.0)
+            raise ConfigError(f"paths.warehouse {warehouse!r} contains a backtick (`): Delta Lake cannot create "
+                              "a table under such a path (its table builder puts the path into SQL unquoted); "
+                              "choose a warehouse folder without one")
+
 
 def paths_under(root) -> list[str]:
     """`paths.<name>=<root>/<name>` overrides for every path: a whole environment in one folder."""

@@ -80,7 +80,7 @@ def create_once(spark: SparkSession, cfg: JobConfig, spec: TableSpec,
                              "table never held data, move the folder away and rerun") from error
         _create_if_missing(spark, path, spec, properties or {})
     if spec.layer == "ops" and table_property(spark, path, AUTO_COMPACT) is not None:  # set by 51d0de4
-        spark.sql(f"ALTER TABLE delta.`{path.replace('`', '``')}` UNSET TBLPROPERTIES ('{AUTO_COMPACT}')")
+        set_table_property(spark, path, AUTO_COMPACT, None)
     register(spark, cfg, spec)
     _ENSURED.add(seen)
 
@@ -276,6 +276,15 @@ def changed_rows(spark: SparkSession, cfg: JobConfig, spec: TableSpec, after_ver
 def sql_string(text: str) -> str:
     """`text` as a Spark SQL string literal (Delta's table functions take no bound parameters)."""
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def set_table_property(spark: SparkSession, path: str, key: str, value: str | None) -> None:
+    """Set table property `key` of the Delta table at `path` to `value`, or unset it (None)."""
+    table = "delta.`" + path.replace("`", "``") + "`"
+    if value is None:
+        spark.sql(f"ALTER TABLE {table} UNSET TBLPROPERTIES ({sql_string(key)})")
+    else:
+        spark.sql(f"ALTER TABLE {table} SET TBLPROPERTIES ({sql_string(key)} = {sql_string(value)})")
 
 
 # (table path, table id, version) -> its partition values: a version's files never change

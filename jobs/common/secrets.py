@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pyspark.sql import DataFrame, SparkSession
 
 from jobs.common.config import JobConfig
-from jobs.common.io import InputError, create_once, table_path
+from jobs.common.io import InputError, create_once, set_table_property, table_path
 from jobs.common.delta_log import table_property
 from schemas.spec import TableSpec
 
@@ -46,8 +46,7 @@ def pseudonym_key_frame(spark: SparkSession, cfg: JobConfig, hashed_into: Sequen
         create_once(spark, cfg, spec, properties={FINGERPRINT_PROPERTY: fingerprint})
         held = table_property(spark, path, FINGERPRINT_PROPERTY)
         if held is None:
-            spark.sql(f"ALTER TABLE delta.`{path.replace('`', '``')}` "
-                      f"SET TBLPROPERTIES ('{FINGERPRINT_PROPERTY}' = '{fingerprint}')")
+            set_table_property(spark, path, FINGERPRINT_PROPERTY, fingerprint)
         elif held != fingerprint:
             raise InputError(
                 f"{spec.full_name} holds values hashed with another pseudonym key (key fingerprint {held}; the key "

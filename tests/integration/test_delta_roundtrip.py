@@ -13,7 +13,7 @@ from pyspark.sql import types as T
 
 from jobs.common.delta_log import file_count, is_empty, latest_commit, latest_version, table_property
 from jobs.common.io import (AUTO_COMPACT, InputError, append, append_rows, changed_rows, ensure_table, last_commit,
-                            merge_into, overwrite_range, read_table, table_path)
+                            merge_into, overwrite_range, read_table, set_table_property, table_path)
 from schemas.ops import TABLE_BUILDS
 from schemas.spec import TableSpec
 from tests.conftest import test_config
@@ -102,9 +102,11 @@ def test_merge_skip_unchanged_gives_the_same_table_without_rewriting_untouched_f
     assert copied == {True: ("2", "1"), False: ("4", "2")}
 
 
-def test_a_table_under_a_path_with_a_quote_and_a_backslash_is_registered_and_its_changes_read(spark, tmp_path):
-    """The catalog's CREATE TABLE ... LOCATION and changed_rows (Delta's SQL function) put the
-    table's path into SQL as a string literal: a quote in it once broke the registration."""
+def test_a_table_under_a_path_with_a_quote_and_a_backslash_is_registered_its_changes_read_its_properties_set(
+        spark, tmp_path):
+    """The catalog's CREATE TABLE ... LOCATION, changed_rows (Delta's SQL function) and
+    set_table_property (ALTER TABLE delta.`path`) put the table's path into SQL: a quote in it
+    once broke the registration. (A backtick in the path is refused by the configuration.)"""
     cfg = test_config(tmp_path / "it's a \\ path")
     spec = dataclasses.replace(ORDERS, change_feed=True)
     append(orders(spark, [(1, "placed", D1)]), cfg, spec)
@@ -112,6 +114,11 @@ def test_a_table_under_a_path_with_a_quote_and_a_backslash_is_registered_and_its
     changes = changed_rows(spark, cfg, spec, 1, latest_version(spark, table_path(cfg, spec)))
     assert sorted((r["order_id"], r["status"], r["_change_type"]) for r in changes.collect()) == [
         (1, "paid", "update_postimage"), (1, "placed", "update_preimage"), (2, "placed", "insert")]
+    path, value = table_path(cfg, spec), "it's a \\ value with a ` in it"
+    set_table_property(spark, path, "lakehouse.note", value)
+    assert table_property(spark, path, "lakehouse.note") == value
+    set_table_property(spark, path, "lakehouse.note", None)
+    assert table_property(spark, path, "lakehouse.note") is None
 
 
 def test_delta_log_reads_answer_as_history_does_without_falling_back(spark, cfg, caplog):

@@ -67,6 +67,14 @@ def test_load_config_missing_required_value_names_key():
         load_config("test", ["paths.warehouse="])
 
 
+def test_load_config_refuses_a_warehouse_under_a_path_with_a_backtick():
+    """Delta's table builder puts the location into SQL as delta.`<path>` unescaped: no table
+    could be created there, so the configuration says so before any job starts."""
+    with pytest.raises(ConfigError, match=r"paths\.warehouse '/tmp/a `b`/warehouse' contains a backtick"):
+        load_config("test", ["paths.warehouse=/tmp/a `b`/warehouse"])
+    assert load_config("test", ["paths.warehouse=/tmp/it's a \\ path"]).paths.warehouse == "/tmp/it's a \\ path"
+
+
 def test_load_config_wrong_type_names_key():
     with pytest.raises(ConfigError, match=r"spark\.shuffle_partitions must be a number"):
         load_config("test", ["spark.shuffle_partitions=many"])
