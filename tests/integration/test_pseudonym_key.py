@@ -7,7 +7,7 @@ from delta.tables import DeltaTable
 
 from jobs.common.cli import execute, load_job
 from jobs.common.delta_log import latest_version, table_property
-from jobs.common.io import read_table, table_path
+from jobs.common.io import read_table, set_table_property, table_path
 from jobs.common.secrets import FINGERPRINT_PROPERTY, key_fingerprint
 from schemas.events import EVENTS
 from schemas.oltp import DIM_USERS
@@ -62,7 +62,7 @@ def test_a_table_without_a_fingerprint_is_marked_by_its_next_run(spark, cfg):
     land(cfg, "events_2024-03-01T05.jsonl", range(2))
     run_jobs(spark, cfg, "bronze_events", "silver_events")
     path = table_path(cfg, EVENTS)
-    spark.sql(f"ALTER TABLE delta.`{path}` UNSET TBLPROPERTIES ('{FINGERPRINT_PROPERTY}')")  # as built before
+    set_table_property(spark, path, FINGERPRINT_PROPERTY, None)  # as built before
     assert table_property(spark, path, FINGERPRINT_PROPERTY) is None
 
     land(cfg, "events_2024-03-01T06.jsonl", range(2, 4))
