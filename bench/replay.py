@@ -1,8 +1,9 @@
-"""Replay steps of a world's last run on copies of its warehouse, to measure a change A/B.
+"""Replay steps of a world's last run (or first) on copies of its warehouse, to measure a change A/B.
 
     python -m bench.replay data/bench/world-16M-30+1d silver_oltp
     python -m bench.replay data/bench/world-4M-30+1d gold_daily_kpis gold_marketing --code /tmp/old --code . --rounds 2
     python -m bench.replay data/bench/world-1M-30+1d all
+    python -m bench.replay data/bench/world-4M-30+1d silver_sessions gold_funnel --run first --code /tmp/old --code .
 
 The world (a folder with landing/, warehouse/ and checkpoints/, as `make bench` leaves one
 after its one new day) is copied as it was when the last run of the first step named
@@ -17,6 +18,9 @@ Reported: each step's seconds inside the JVM (from the copy's ops.job_runs, as t
 reports its jobs), each process's wall seconds and peak memory, and a digest (rows and an
 order-free hash, run stamps left out) of every table the steps wrote, set against the same
 table in the world now: a replay that changed no code must give the tables the run gave.
+With `--run first` the steps of the world's first run (a bench world's full build of its 30
+days) are replayed instead; the world has moved on since, so the tables are then set against
+the first replay's (the first --code, round 1).
 Timings are medians over the rounds; on 2 cores they move by several percent from run to
 run, so compare codes within one replay, not across days.
 """
@@ -63,15 +67,15 @@ def job_runs(warehouse: Path) -> list[dict]:
     return DeltaTable(str(warehouse / "ops" / "job_runs")).to_pyarrow_table(columns=columns).to_pylist()
 
 
-def the_night(warehouse: Path, steps: tuple[str, ...]) -> Night:
-    """The last run of the first step, and its dates; every other step must have run after it."""
+def the_night(warehouse: Path, steps: tuple[str, ...], which: str = "last") -> Night:
+    """The last (or first) run of the first step, and its dates; every other step must have run after it."""
     if not (warehouse / "ops" / "job_runs" / "_delta_log").is_dir():
         raise ReplayError(f"{warehouse} has no ops.job_runs: run the pipeline on the world first")
     runs = job_runs(warehouse)
     first = [r for r in runs if r["job"] == steps[0]]
     if not first:
         raise ReplayError(f"{steps[0]} never ran on {warehouse}: nothing to replay")
-    last = max(first, key=lambda r: r["started_ts"])
+    last = (max if which == "last" else min)(first, key=lambda r: r["started_ts"])
     missing = [s for s in steps[1:] if not any(r["job"] == s and r["started_ts"] > last["started_ts"] for r in runs)]
     if missing:
         raise ReplayError(f"{', '.join(missing)} did not run after the last run of {steps[0]} "
@@ -197,8 +201,10 @@ def replay_once(plan: Plan, code: Path, name: str, round_: int) -> Replay:
                   {r["job"]: round(r["duration_ms"] / 1000, 1) for r in runs}, tables)
 
 
-def report(replays: list[Replay], steps: tuple[str, ...], world_tables: dict[str, tuple[int, int]]) -> list[str]:
-    """The median seconds per step and code, and every table digest that differs from the world's."""
+def report(replays: list[Replay], steps: tuple[str, ...], world_tables: dict[str, tuple[int, int]],
+           against: str = "the world") -> list[str]:
+    """The median seconds per step and code, and every table digest that differs from the world's
+    (or from `against`'s, the digests `world_tables` then holds)."""
     codes = list(dict.fromkeys(r.code for r in replays))
     rows = [["step", *codes]]
     for step in (*steps, "all steps", "process wall"):
@@ -217,9 +223,9 @@ def report(replays: list[Replay], steps: tuple[str, ...], world_tables: dict[str
         for table, value in sorted(replay.tables.items()):
             if value != world_tables.get(table):
                 lines.append(f"DIFFERS: {table} after {replay.code} round {replay.round}: {value[0]:,} rows, "
-                             f"against {world_tables.get(table, (0,))[0]:,} in the world")
+                             f"against {world_tables.get(table, (0,))[0]:,} in {against}")
     if replays[0].tables:
-        lines.append(f"tables checked against the world: {', '.join(sorted(replays[0].tables))}")
+        lines.append(f"tables checked against {against}: {', '.join(sorted(replays[0].tables))}")
     return lines
 
 
@@ -244,6 +250,10 @@ def main(argv: list[str]) -> int:
                         help="a configuration override for the steps' run, e.g. spark.event_log_enabled=true "
                              "(the event log then stays in <scratch>/event_log-code<N>-round<R>); repeatable")
     parser.add_argument("--scratch", type=Path, help="where the copies go (default: <world>/replay); removed after")
+    parser.add_argument("--run", choices=("last", "first"), default="last",
+                        help="which run of the world to replay: its last (a bench world's night, the default) or "
+                             "its first (a bench world's full build); with first, the tables are set against the "
+                             "first replay's, since the world's have moved on")
     parser.add_argument("--no-check", dest="check", action="store_false",
                         help="skip the table digests (they read every table the steps wrote)")
     args = parser.parse_args(argv)
@@ -251,10 +261,11 @@ def main(argv: list[str]) -> int:
     codes = [c.resolve() for c in args.code or [PROJECT_ROOT]]
     for code in codes:
         check_code(code)
-    night = the_night(world / "warehouse", steps)
+    night = the_night(world / "warehouse", steps, args.run)
     plan = Plan(world, (args.scratch or world / "replay").resolve(), steps, night, args.env, tuple(args.conf),
                 args.check)
-    print(f"replaying {', '.join(steps)} as the run of {night.started:%Y-%m-%d %H:%M:%S} UTC met them; the copy:")
+    print(f"replaying {', '.join(steps)} as the {args.run} run, of {night.started:%Y-%m-%d %H:%M:%S} UTC, met them; "
+          "the copy:")
     prepare(world, plan.scratch / "preview", night, quiet=False)
     shutil.rmtree(plan.scratch / "preview")
     world_tables: dict[str, tuple[int, int]] = {}
@@ -264,11 +275,13 @@ def main(argv: list[str]) -> int:
             replay = replay_once(plan, code, f"code{number}-round{round_}", round_)
             for table in replay.tables:
                 if table not in world_tables:
-                    world_tables[table] = digest(world / "warehouse" / table)
+                    world_tables[table] = (digest(world / "warehouse" / table) if args.run == "last"
+                                           else replay.tables[table])
             print(f"round {round_}, {replay.code}: {sum(replay.steps_s.values()):.1f} s in the steps, "
                   f"{replay.wall_s:.1f} s wall", flush=True)
             replays.append(replay)
-    print("\n".join(report(replays, steps, world_tables)))
+    against = "the world" if args.run == "last" else f"{replays[0].code} round 1"
+    print("\n".join(report(replays, steps, world_tables, against)))
     return 1 if any(v != world_tables.get(t) for r in replays for t, v in r.tables.items()) else 0
 
 

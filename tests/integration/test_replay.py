@@ -1,6 +1,7 @@
 """bench/replay.py: a copy of a warehouse taken back to the moment a step of its last run
 started, and that step replayed on it, gives the tables the run gave (and leaves the world
 alone). Timings are printed, never asserted."""
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.replay import Replay, parse_steps, report, table_versions
+from bench.replay import Replay, ReplayError, parse_steps, report, table_versions, the_night
 from bench.rollback import RollbackError, copy_tree, roll_back_streams, roll_back_tables
 from jobs.common.config import PROJECT_ROOT
 
@@ -81,6 +82,36 @@ def test_the_report_names_every_table_that_differs_from_the_world():
     assert lines[1].split() == ["silver_oltp", "20.0", "18.5"]
     assert "DIFFERS: silver/dim_users after def5678 round 1: 5 rows, against 5 in the world" in lines
     assert not any("abc1234 round" in line for line in lines)
+
+
+def test_the_first_or_the_last_run_of_the_first_step_is_replayed_with_its_dates(spark, tmp_path):
+    day = dt.date(2024, 3, 31)
+    runs = [("silver_sessions", dt.datetime(2024, 4, 1, 1), None, None),  # the full build
+            ("gold_funnel", dt.datetime(2024, 4, 1, 2), None, None),
+            ("silver_sessions", dt.datetime(2024, 4, 2, 1), day, day),  # the night
+            ("gold_funnel", dt.datetime(2024, 4, 2, 2), day, day)]
+    (spark.createDataFrame([(job, at, 1000, start, end, "succeeded") for job, at, start, end in runs],
+                           "job string, started_ts timestamp, duration_ms bigint, start_date date, end_date date, "
+                           "status string")
+     .write.format("delta").save(str(tmp_path / "ops" / "job_runs")))
+    steps = ("silver_sessions", "gold_funnel")
+
+    def run_of(which):
+        night = the_night(tmp_path, steps, which)
+        return night.started.replace(tzinfo=None), night.start_date, night.end_date
+
+    assert run_of("last") == (dt.datetime(2024, 4, 2, 1), day, day)
+    assert run_of("first") == (dt.datetime(2024, 4, 1, 1), None, None)
+    with pytest.raises(ReplayError, match="silver_sessions did not run after"):
+        the_night(tmp_path, ("gold_funnel", "silver_sessions"))
+
+
+def test_a_replay_of_the_first_run_names_what_its_tables_are_set_against():
+    replays = [Replay("abc1234", 1, 30.0, 900.0, {"gold_funnel": 2.0}, {"gold/funnel_daily": (30, 7)}),
+               Replay("def5678", 1, 28.0, 950.0, {"gold_funnel": 1.5}, {"gold/funnel_daily": (30, 8)})]
+    lines = report(replays, ("gold_funnel",), {"gold/funnel_daily": (30, 7)}, "abc1234 round 1")
+    assert "DIFFERS: gold/funnel_daily after def5678 round 1: 30 rows, against 30 in abc1234 round 1" in lines
+    assert "tables checked against abc1234 round 1: gold/funnel_daily" in lines
 
 
 def test_steps_are_taken_in_the_pipelines_order():
