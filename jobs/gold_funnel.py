@@ -1,36 +1,32 @@
-"""silver.sessions + silver.events -> gold.funnel_daily, for the session dates that changed.
+"""silver.sessions -> gold.funnel_daily, for the session dates that changed.
 
-A session counts on the business date it started; its events are read up to the day after,
-so a session that runs past midnight is walked whole.
+A session counts on the business date it started, with the funnel steps silver_sessions
+walked through its events (silver.sessions.funnel_steps), so only the sessions are read.
 """
 from __future__ import annotations
 
 from pyspark.sql import functions as F
 
-from jobs.common.gold import DAY, GoldBuild, add_rebuild_option, dates_frame, run_build, shift
-from schemas.events import EVENTS, SESSIONS
+from jobs.common.gold import GoldBuild, add_rebuild_option, dates_frame, run_build
+from schemas.events import SESSIONS
 from schemas.gold import FUNNEL_DAILY
 from transformations.common import conform
-from transformations.gold.activity import events_in_sessions
-from transformations.gold.funnel import funnel_daily, session_steps
+from transformations.gold.funnel import funnel_daily
 
-SUMMARY = "silver.sessions + silver.events -> gold.funnel_daily (sessions reaching each step; changed dates)"
+SUMMARY = "silver.sessions -> gold.funnel_daily (sessions reaching each step; changed dates)"
 DATES = "optional"
 
 
 def touched(ctx, changed):
-    events = ctx.dates(ctx.changes(EVENTS, changed), "event_date")
-    return ctx.dates(ctx.changes(SESSIONS, changed), "session_date") | shift(events, before=1)
+    return ctx.dates(ctx.changes(SESSIONS, changed), "session_date")
 
 
 def compute(ctx, dates):
-    sessions = ctx.read(SESSIONS).where(F.col("session_date").isin(dates))
-    events = ctx.read(EVENTS).where(F.col("event_date").between(min(dates), max(dates) + DAY))
-    steps = session_steps(events_in_sessions(events, sessions))
-    return conform(funnel_daily(dates_frame(ctx.spark, dates), steps), FUNNEL_DAILY)
+    sessions = ctx.read(SESSIONS).where(F.col("session_date").isin(dates)).select("session_date", "funnel_steps")
+    return conform(funnel_daily(dates_frame(ctx.spark, dates), sessions), FUNNEL_DAILY)
 
 
-BUILD = GoldBuild(FUNNEL_DAILY, (SESSIONS, EVENTS), touched, compute)
+BUILD = GoldBuild(FUNNEL_DAILY, (SESSIONS,), touched, compute)
 
 
 def add_arguments(parser):

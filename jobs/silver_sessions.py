@@ -4,7 +4,9 @@ The change feed of silver.events since the version this table was last built fro
 the event dates that changed; sessions starting from the day before the first of them to
 the day after the last are rebuilt (replaceWhere on session_date), reading one more day
 on each side so a session that crosses midnight is seen whole. ops.table_builds records
-the version consumed.
+the version consumed. A table written by an earlier version of the project, which lacks a
+column of the contract (funnel_steps and days, added on 2026-12-05), is rebuilt whole once,
+with them.
 """
 from __future__ import annotations
 
@@ -13,9 +15,10 @@ import logging
 
 from pyspark.sql import functions as F
 
-from jobs.common.io import InputError, changed_values, current_version, overwrite_range, read_table
+from jobs.common.io import InputError, changed_values, current_version, missing_columns, overwrite_range, read_table
 from jobs.common.ledger import last_source_version, record_build
 from jobs.common.runs import RunStats
+from jobs.common.session import sql_settings
 from schemas.events import EVENTS, SESSIONS
 from transformations.common import conform
 from transformations.sessions import sessionize
@@ -32,6 +35,11 @@ def run(spark, cfg, args, ctx):
     if source_version is None:
         raise InputError("silver.events does not exist yet: run silver_events first")
     consumed = last_source_version(spark, cfg, SESSIONS, EVENTS)
+    added = missing_columns(spark, cfg, SESSIONS)
+    if added:  # an earlier version wrote the table: every session is built again, with them
+        log.warning("silver.sessions lacks %s (written by an earlier version of the project): rebuilding every "
+                    "date to fill them in", ", ".join(added))
+        consumed = None
     if consumed == source_version:
         log.info("silver.sessions is up to date with silver.events version %d", source_version)
         return stats
@@ -43,7 +51,12 @@ def run(spark, cfg, args, ctx):
     events = (read_table(spark, cfg, EVENTS, version=source_version)
               .where(F.col("event_date").between(first - DAY, last + DAY)))
     sessions = sessionize(events, cfg.business.time_zone).where(F.col("session_date").between(first, last))
-    commit = stats.add(overwrite_range(conform(sessions, SESSIONS), cfg, SESSIONS, "session_date", first, last))
+    # the devices' events, sorted once for the sessions, are then reduced by a sort-based
+    # aggregation; collect_list would get the hash-based one, which past 128 sessions a task
+    # sorts the rows all over again (at 16M: 95.4 s against 103.9 s for the job, docs/PERFORMANCE.md)
+    with sql_settings(spark, {"spark.sql.execution.useObjectHashAggregateExec": "false"}):
+        commit = stats.add(overwrite_range(conform(sessions, SESSIONS), cfg, SESSIONS, "session_date", first, last,
+                                           add_columns=bool(added)))
     record_build(spark, cfg, ctx, SESSIONS, EVENTS, source_version, first, last, commit)
     log.info("silver.sessions rebuilt for %s..%s from silver.events version %d", first, last, source_version)
     return stats

@@ -93,6 +93,16 @@ SESSIONS_SCHEMA = T.StructType([
     T.StructField("utm_medium", T.StringType(), nullable=True),
     T.StructField("utm_campaign", T.StringType(), nullable=True),
     T.StructField("is_converted", T.BooleanType(), nullable=False),
+    # how many funnel steps (schemas.gold.FUNNEL_STEPS) the session reached in order, 0-4
+    T.StructField("funnel_steps", T.IntegerType(), nullable=False),
+    # the session's events per business date they fall on (two dates for a session that runs
+    # past midnight), by date: what gold.user_activity_daily counts. Never null inside either,
+    # but Delta takes no NOT NULL constraint within an array.
+    T.StructField("days", T.ArrayType(T.StructType([
+        T.StructField("event_date", T.DateType()),
+        T.StructField("events", T.LongType()),
+        T.StructField("purchased", T.BooleanType()),
+    ])), nullable=False),
 ])
 
 SESSIONS = TableSpec(

@@ -1,7 +1,7 @@
 """One SparkSession for the whole test process, built by the same factory as the jobs."""
 from __future__ import annotations
 
-import contextlib
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -9,6 +9,8 @@ import pytest
 
 from jobs.common.config import PROJECT_ROOT, JobConfig, load_config, paths_under
 from jobs.common.session import build_session
+from jobs.common.session import sql_settings as spark_settings  # noqa: F401 (the tests' name for it)
+from schemas.events import EVENTS
 
 os.environ.setdefault("LAKEHOUSE_PSEUDONYM_KEY", "test-pseudonym-key")
 
@@ -23,27 +25,20 @@ def test_config(root: Path, *overrides: str) -> JobConfig:
 test_config.__test__ = False  # a helper, not a test
 
 
-@contextlib.contextmanager
-def spark_settings(spark, settings: dict[str, str]):
-    """These SQL settings for the block, then the session's own again."""
-    before = {key: spark.conf.get(key, None) for key in settings}
-    try:
-        for key, value in settings.items():
-            spark.conf.set(key, value)
-        yield
-    finally:
-        for key, value in before.items():
-            if value is None:
-                spark.conf.unset(key)
-            else:
-                spark.conf.set(key, value)
-
-
 def generated_code(spark):
     """Spark's whole-stage and expression code generation on for the block, as in every
     environment but this one: conf/test.yaml turns them off, since on tiny data compiling code
     costs more than running it."""
     return spark_settings(spark, {"spark.sql.codegen.wholeStage": "true", "spark.sql.codegen.factoryMode": "FALLBACK"})
+
+
+def silver_events(spark, *rows: dict):
+    """silver.events rows from the columns a test cares about (the others null, or a constant
+    where the contract wants a value)."""
+    constant = {"event_date": dt.date(2024, 3, 1), "_source_file": "file:/landing/events/events.jsonl",
+                "_ingested_at": dt.datetime(2024, 3, 2), "_batch_id": "b0"}
+    return spark.createDataFrame([tuple({**constant, **row}.get(c) for c in EVENTS.columns) for row in rows],
+                                 EVENTS.schema)
 
 
 @pytest.fixture(scope="session")

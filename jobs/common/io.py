@@ -183,19 +183,33 @@ def append_rows(df: DataFrame, cfg: JobConfig, spec: TableSpec, txn: tuple[str, 
 
 
 def overwrite_range(df: DataFrame, cfg: JobConfig, spec: TableSpec, column: str,
-                    start: dt.date, end: dt.date) -> Commit:
+                    start: dt.date, end: dt.date, add_columns: bool = False) -> Commit:
     """Replace exactly the rows with start <= column <= end by `df` (a rerun gives the same table)."""
-    return replace_where(df, cfg, spec, f"{column} >= '{start.isoformat()}' AND {column} <= '{end.isoformat()}'")
+    return replace_where(df, cfg, spec, f"{column} >= '{start.isoformat()}' AND {column} <= '{end.isoformat()}'",
+                         add_columns)
 
 
-def replace_where(df: DataFrame, cfg: JobConfig, spec: TableSpec, condition: str) -> Commit:
-    """Replace exactly the rows matching `condition` (SQL over the table) by `df`, atomically."""
+def replace_where(df: DataFrame, cfg: JobConfig, spec: TableSpec, condition: str, add_columns: bool = False) -> Commit:
+    """Replace exactly the rows matching `condition` (SQL over the table) by `df`, atomically.
+    `add_columns`: the contract's columns that the table lacks (see missing_columns) are added
+    to it in the same commit; the rows the condition leaves keep null in them."""
     spark = df.sparkSession
     create_once(spark, cfg, spec)
-    (df.select(*spec.columns).write.format("delta").mode("overwrite")
-     .option("replaceWhere", condition)
-     .save(table_path(cfg, spec)))
+    writer = df.select(*spec.columns).write.format("delta").mode("overwrite").option("replaceWhere", condition)
+    if add_columns:
+        writer = writer.option("mergeSchema", "true")
+    writer.save(table_path(cfg, spec))
     return last_commit(spark, cfg, spec)
+
+
+def missing_columns(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> list[str]:
+    """The contract's columns that the table on storage lacks: it was written by an earlier
+    version of the project, before they were added. Empty when the table does not exist."""
+    path = table_path(cfg, spec)
+    if not DeltaTable.isDeltaTable(spark, path):
+        return []
+    present = set(spark.read.format("delta").load(path).columns)
+    return [column for column in spec.columns if column not in present]
 
 
 def merge_into(df: DataFrame, cfg: JobConfig, spec: TableSpec, keys: tuple[str, ...] | None = None,

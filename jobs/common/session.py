@@ -1,7 +1,10 @@
 """The one SparkSession factory, used by every job and by the tests."""
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator, Mapping
+
 from pyspark.sql import SparkSession
 
 from jobs.common.config import PROJECT_ROOT, JobConfig, resolve_path
@@ -82,3 +85,20 @@ def build_session(app_name: str, cfg: JobConfig) -> SparkSession:
 def _under_spark_submit() -> bool:
     # spark-submit starts the JVM first and tells the Python driver how to reach it.
     return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
+@contextlib.contextmanager
+def sql_settings(spark: SparkSession, settings: Mapping[str, str]) -> Iterator[None]:
+    """These SQL settings for the queries planned and run in the block, then the session's
+    own again."""
+    before = {key: spark.conf.get(key, None) for key in settings}
+    try:
+        for key, value in settings.items():
+            spark.conf.set(key, value)
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)

@@ -1,14 +1,15 @@
-"""parse_events, dedupe_events, pseudonymise: inline rows in, DataFrames compared with chispa."""
+"""parse_events, dedupe_events, pseudonymise, sessionize: inline rows in, DataFrames compared with chispa."""
 import datetime as dt
 
 import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from schemas.events import EVENT_JSON_FIELDS, KNOWN_EVENT_TYPES
-from tests.conftest import generated_code, spark_settings
+from schemas.events import EVENT_JSON_FIELDS, EVENTS, KNOWN_EVENT_TYPES
+from tests.conftest import generated_code, silver_events, spark_settings
 from transformations.events import (dedupe_events, delivery_ts, first_copies, parse_events, pseudonymise,
                                     repeated_event_ids, rescue_fields)
+from transformations.sessions import sessionize
 
 INGESTED = dt.datetime(2024, 3, 2, 0, 0)
 FILE = "file:/landing/events/2024-03-01/events_2024-03-01T05.jsonl"
@@ -169,3 +170,57 @@ def test_pseudonymise_replaces_clear_text_by_keyed_hash(spark):
 def test_parse_events_keeps_the_raw_line_for_quarantine(spark):
     line = '{"broken'
     assert parse(spark, [line]).select(F.col("value")).first()[0] == line
+
+
+def session_event(device, event_id, at, event_type, page_path=None, user_id=None):
+    return {"anonymous_id": device, "event_id": event_id, "event_ts": at, "event_date": at.date(),
+            "event_type": event_type, "page_path": page_path, "user_id": user_id}
+
+
+def test_sessionize_walks_each_sessions_funnel_steps_in_order_of_time_then_event_id(spark):
+    at = dt.datetime(2024, 3, 1, 10)
+
+    def e(device, event_id, seconds, event_type, page_path=None):
+        return session_event(device, event_id, at + dt.timedelta(seconds=seconds), event_type, page_path)
+
+    events = silver_events(
+        spark,
+        # a: a cart before any product view does not count; then view, cart, purchase without checkout: 2
+        e("a", "a1", 0, "add_to_cart"), e("a", "a2", 1, "page_view", "/products/7"), e("a", "a3", 2, "add_to_cart"),
+        e("a", "a4", 3, "purchase"),
+        # a, two hours later: a session of its own, which views a product and stops: 1
+        e("a", "a5", 7200, "page_view", "/products/2"),
+        # b: a page that is no product page: 0
+        e("b", "b1", 0, "page_view", "/"),
+        # c: three steps at one instant, walked by event id (view c0, cart c6, checkout c7): 3
+        e("c", "c7", 0, "checkout"), e("c", "c6", 0, "add_to_cart"), e("c", "c0", 0, "page_view", "/products/1"),
+        # d: all four in order, with a click between them: 4
+        e("d", "d1", 0, "page_view", "/products/3"), e("d", "d2", 5, "click"), e("d", "d3", 10, "add_to_cart"),
+        e("d", "d4", 20, "checkout"), e("d", "d5", 30, "purchase"))
+    expected = spark.createDataFrame(
+        [("a", at, 2), ("a", at + dt.timedelta(hours=2), 1), ("b", at, 0), ("c", at, 3), ("d", at, 4)],
+        "anonymous_id string, started_ts timestamp, funnel_steps int")
+    assert_df_equality(sessionize(events, "UTC").select("anonymous_id", "started_ts", "funnel_steps"), expected,
+                       ignore_row_order=True, ignore_nullable=True)
+
+
+def test_sessionize_counts_a_sessions_events_on_each_date_and_takes_its_first_user_and_entry(spark):
+    late, d1, d2 = dt.datetime(2024, 3, 1, 23, 50), dt.date(2024, 3, 1), dt.date(2024, 3, 2)
+    minutes = [late + dt.timedelta(minutes=n) for n in range(0, 50, 10)]  # 23:50 .. 00:30, one session
+    events = silver_events(
+        spark,
+        {**session_event("a", "a1", minutes[0], "page_view", "/"), "utm_source": "news"},
+        session_event("a", "a2", minutes[1], "login", user_id=7),
+        session_event("a", "a3", minutes[2], "page_view", "/products/1", user_id=8),  # not the first user
+        session_event("a", "a4", minutes[3], "purchase", user_id=7),
+        session_event("a", "a5", minutes[4], "page_view", "/cart"),
+        session_event("b", "b1", minutes[0], "page_view", "/"))
+    rows = {r["anonymous_id"]: r.asDict(recursive=True) for r in sessionize(events, "UTC").collect()}
+    a = rows["a"]
+    assert (a["session_date"], a["started_ts"], a["ended_ts"], a["duration_s"]) == (d1, minutes[0], minutes[4], 2400)
+    assert (a["event_count"], a["page_count"], a["user_id"], a["person_id"]) == (5, 3, 7, "u7")
+    assert (a["entry_page"], a["utm_source"], a["is_converted"]) == ("/", "news", True)
+    assert a["days"] == [{"event_date": d1, "events": 1, "purchased": False},
+                         {"event_date": d2, "events": 4, "purchased": True}]
+    assert rows["b"]["days"] == [{"event_date": d1, "events": 1, "purchased": False}]
+    assert (rows["b"]["user_id"], rows["b"]["person_id"], rows["b"]["is_converted"]) == (None, "b", False)

@@ -1,4 +1,4 @@
-"""Gold transformations on inline rows: ad-spend parsing, funnel order, rolling windows,
+"""Gold transformations on inline rows: ad-spend parsing, funnel counts, rolling windows,
 first touch, and the experiment statistics."""
 import datetime as dt
 import math
@@ -7,7 +7,8 @@ import pytest
 from chispa import assert_df_equality
 
 from transformations.gold.experiments import chi2_survival, cumulative_results, srm_p_value, two_proportion_p_value
-from transformations.gold.funnel import session_steps
+from transformations.gold.activity import daily_activity
+from transformations.gold.funnel import funnel_daily
 from transformations.gold.kpis import activity_daily
 from transformations.gold.revenue import customers
 from transformations.marketing import parse_ad_spend
@@ -34,22 +35,33 @@ def test_ad_spend_drops_the_header_keeps_quoted_commas_and_names_bad_lines(spark
                                                       "malformed_line", "empty_line", "malformed_line"]
 
 
-def test_session_steps_count_a_step_only_after_the_one_before_it(spark):
-    ts = dt.datetime(2024, 3, 1, 10)
-    events = [  # s1: cart before any product view does not count; then view, cart, purchase (no checkout)
-        ("s1", D1, "e1", ts, "add_to_cart", None), ("s1", D1, "e2", ts + dt.timedelta(seconds=1), "page_view",
-                                                   "/products/7"),
-        ("s1", D1, "e3", ts + dt.timedelta(seconds=2), "add_to_cart", None),
-        ("s1", D1, "e4", ts + dt.timedelta(seconds=3), "purchase", None),
-        ("s2", D1, "e5", ts, "page_view", "/"),  # s2: not a product page
-        ("s3", D1, "e7", ts, "checkout", None), ("s3", D1, "e6", ts, "add_to_cart", None),  # same instant: by id
-        ("s3", D1, "e0", ts, "page_view", "/products/1"),
-    ]
-    df = spark.createDataFrame(events, "session_id string, session_date date, event_id string, event_ts timestamp, "
-                                       "event_type string, page_path string")
-    expected = spark.createDataFrame([("s1", D1, 2), ("s2", D1, 0), ("s3", D1, 3)],
-                                     "session_id string, session_date date, steps int")
-    assert_df_equality(session_steps(df), expected, ignore_row_order=True, ignore_nullable=True)
+def test_funnel_daily_counts_the_sessions_reaching_each_step_and_each_steps_rate(spark):
+    d2 = D1 + dt.timedelta(days=1)
+    sessions = spark.createDataFrame([(D1, 0), (D1, 1), (D1, 3), (D1, 4), (D1, 4)],
+                                     "session_date date, funnel_steps int")
+    dates = spark.createDataFrame([(D1,), (d2,)], "business_date date")
+    # D1: 5 sessions, 4 viewed, 3 carted and checked out, 2 bought; D2: no session, no rate
+    expected = spark.createDataFrame(
+        [(D1, 5, 4, 0.8, 3, 0.75, 3, 1.0, 2, 2 / 3), (d2, 0, 0, None, 0, None, 0, None, 0, None)],
+        "business_date date, sessions bigint, view_sessions bigint, view_rate double, add_to_cart_sessions bigint, "
+        "add_to_cart_rate double, checkout_sessions bigint, checkout_rate double, purchase_sessions bigint, "
+        "purchase_rate double")
+    assert_df_equality(funnel_daily(dates, sessions), expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_daily_activity_counts_each_persons_events_on_the_dates_of_their_sessions_days(spark):
+    d2 = D1 + dt.timedelta(days=1)
+    days = "array<struct<event_date: date, events: bigint, purchased: boolean>>"
+    sessions = spark.createDataFrame(
+        [("u7", 7, [(D1, 2, False), (d2, 3, True)]),  # a session of user 7 that runs past midnight
+         ("u7", 7, [(d2, 1, False)]),  # and another of theirs the next day
+         ("anon-1", None, [(D1, 4, False)])],
+        f"person_id string, user_id bigint, days {days}")
+    expected = spark.createDataFrame([(D1, "u7", "7", 2, False), (d2, "u7", "7", 4, True), (D1, "anon-1", None, 4, False)],
+                                     "activity_date date, person_id string, user_id string, events bigint, "
+                                     "purchased boolean")
+    assert_df_equality(daily_activity(sessions), expected, ignore_row_order=True, ignore_nullable=True,
+                       ignore_column_order=True)
 
 
 def test_activity_daily_counts_wau_and_mau_over_the_dates_ending_on_each_day(spark):
