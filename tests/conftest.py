@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from jobs.common.config import PROJECT_ROOT, JobConfig, load_config, paths_under
-from jobs.common.session import build_session
-from jobs.common.session import sql_settings as spark_settings  # noqa: F401 (the tests' name for it)
+from jobs.common.session import build_session, sql_settings
 from schemas.events import EVENTS
 
 os.environ.setdefault("LAKEHOUSE_PSEUDONYM_KEY", "test-pseudonym-key")
@@ -29,7 +28,7 @@ def generated_code(spark):
     """Spark's whole-stage and expression code generation on for the block, as in every
     environment but this one: conf/test.yaml turns them off, since on tiny data compiling code
     costs more than running it."""
-    return spark_settings(spark, {"spark.sql.codegen.wholeStage": "true", "spark.sql.codegen.factoryMode": "FALLBACK"})
+    return sql_settings(spark, {"spark.sql.codegen.wholeStage": "true", "spark.sql.codegen.factoryMode": "FALLBACK"})
 
 
 def silver_events(spark, *rows: dict):

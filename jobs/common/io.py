@@ -205,10 +205,9 @@ def replace_where(df: DataFrame, cfg: JobConfig, spec: TableSpec, condition: str
 def missing_columns(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> list[str]:
     """The contract's columns that the table on storage lacks: it was written by an earlier
     version of the project, before they were added. Empty when the table does not exist."""
-    path = table_path(cfg, spec)
-    if not DeltaTable.isDeltaTable(spark, path):
+    if not table_exists(spark, cfg, spec):
         return []
-    present = set(spark.read.format("delta").load(path).columns)
+    present = set(spark.read.format("delta").load(table_path(cfg, spec)).columns)  # the schema alone, no scan
     return [column for column in spec.columns if column not in present]
 
 

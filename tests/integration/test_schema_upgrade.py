@@ -33,7 +33,7 @@ def test_sessions_written_before_funnel_steps_and_days_are_rebuilt_once_with_the
     sessions = rows(spark, cfg, SESSIONS, "session_id")
     funnel = rows(spark, cfg, FUNNEL_DAILY, "business_date")
     activity = rows(spark, cfg, USER_ACTIVITY, "activity_date", "person_id")
-    steps = {r["anonymous_id"]: r["funnel_steps"] for r in read_table(spark, cfg, SESSIONS).collect()}
+    steps = {r["anonymous_id"]: r["funnel_steps"] for r in sessions}
     assert steps == {"a": 2, "b": 1, "c": 0}
     assert [(r[0], r[1], r[2], r[4]) for r in funnel] == [(D1, 1, 1, 1), (D2, 2, 1, 0)]
     assert [(r["activity_date"], r["person_id"], r["events"]) for r in activity] == [(D1, "a", 2), (D2, "b", 1),

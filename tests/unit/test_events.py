@@ -5,8 +5,9 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from schemas.events import EVENT_JSON_FIELDS, EVENTS, KNOWN_EVENT_TYPES
-from tests.conftest import generated_code, silver_events, spark_settings
+from jobs.common.session import sql_settings
+from schemas.events import EVENT_JSON_FIELDS, KNOWN_EVENT_TYPES
+from tests.conftest import generated_code, silver_events
 from transformations.events import (dedupe_events, delivery_ts, first_copies, parse_events, pseudonymise,
                                     repeated_event_ids, rescue_fields)
 from transformations.sessions import sessionize
@@ -143,7 +144,7 @@ def test_dedupe_events_given_the_repeated_ids_ranks_them_in_the_partitions_asked
     assert_df_equality(deduped, expected, ignore_row_order=True)
     # the ids seen once stay in their 4 partitions; the two repeated ids come out in 1 more,
     # not in one per shuffle partition (2 here, with adaptive execution kept from merging them)
-    with spark_settings(spark, {"spark.sql.adaptive.coalescePartitions.enabled": "false"}):
+    with sql_settings(spark, {"spark.sql.adaptive.coalescePartitions.enabled": "false"}):
         assert dedupe_events(events, repeated_event_ids(events)).rdd.getNumPartitions() == 4 + 2
         assert deduped.rdd.getNumPartitions() == 4 + 1
 
