@@ -130,10 +130,19 @@ def parse_events(raw: DataFrame, business_time_zone: str, known_types: tuple[str
             .drop("j", "is_single_object", "delivered_ts", "event_ts_text"))
 
 
+def id_hash() -> Column:
+    """event_id as a 64-bit hash: what the dedupe shuffles and broadcasts instead of the id
+    itself (8 bytes, not a string of 32 characters or more)."""
+    return F.xxhash64("event_id")
+
+
 def repeated_event_ids(events: DataFrame) -> DataFrame:
-    """Every event_id on more than one row, with its number of rows (`copies`): the only
-    ids dedupe_events has to rank. A shuffle of the ids alone, not of the events."""
-    return (events.groupBy("event_id").agg(F.count(F.lit(1)).alias("copies"))
+    """Every id_hash() on more than one row (`_id_hash`), with its number of rows (`copies`):
+    the only ids dedupe_events has to rank. A shuffle of the hashes alone, not of the events.
+    Two different ids with the same hash (among 20M ids, about one chance in 100,000) are
+    counted as one repeated id; that only sends their rows to be ranked by their ids, where
+    each keeps its own first copy."""
+    return (events.groupBy(id_hash().alias("_id_hash")).agg(F.count(F.lit(1)).alias("copies"))
             .where(F.col("copies") > 1))
 
 
@@ -153,15 +162,18 @@ def dedupe_events(events: DataFrame, repeated: DataFrame | None = None, repeated
 
     Only the rows of a repeated id are shuffled and ranked; the others (95% of the bench's
     events) pass a broadcast anti-join where they are, so they are neither shuffled nor
-    sorted by id. `repeated` is repeated_event_ids(events): both halves read it, so a caller
-    on big data computes it once and caches it (left to this function, each half counts the
-    ids again). The ids are broadcast, so a caller with very many of them ranks every row
-    with first_copies instead. The ranked rows come out in `repeated_partitions`
-    partitions if given, so they add that many files per date to a write, not one per
-    shuffle partition. event_id is never null here (parse_events rejects such lines)."""
-    ids = F.broadcast((repeated if repeated is not None else repeated_event_ids(events)).select("event_id"))
-    once = events.join(ids, "event_id", "left_anti")
-    first = first_copies(events.join(ids, "event_id", "left_semi"))
+    sorted by id. The two halves are told apart by id_hash(): an id seen once that shares a
+    hash with a repeated one is ranked too, alone, and kept. `repeated` is
+    repeated_event_ids(events): both halves read it, so a caller on big data computes it once
+    and caches it (left to this function, each half counts the ids again). The hashes are
+    broadcast, so a caller with very many of them ranks every row with first_copies instead.
+    The ranked rows come out in `repeated_partitions` partitions if given, so they add that
+    many files per date to a write, not one per shuffle partition. event_id is never null
+    here (parse_events rejects such lines)."""
+    hashes = F.broadcast((repeated if repeated is not None else repeated_event_ids(events)).select("_id_hash"))
+    keyed = events.withColumn("_id_hash", id_hash())
+    once = keyed.join(hashes, "_id_hash", "left_anti").drop("_id_hash")
+    first = first_copies(keyed.join(hashes, "_id_hash", "left_semi").drop("_id_hash"))
     if repeated_partitions:
         first = first.coalesce(repeated_partitions)
     return once.unionByName(first)

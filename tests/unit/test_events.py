@@ -131,8 +131,21 @@ def test_dedupe_events_ranks_every_copy_then_breaks_ties_by_file_name(spark, ded
 
 def test_repeated_event_ids_lists_only_ids_on_several_rows_with_their_copies(spark):
     events = spark.createDataFrame([("e1",), ("e2",), ("e2",), ("e3",), ("e3",), ("e3",)], "event_id string")
-    expected = spark.createDataFrame([("e2", 2), ("e3", 3)], "event_id string, copies long")
+    expected = (spark.createDataFrame([("e2", 2), ("e3", 3)], "event_id string, copies long")
+                .select(F.xxhash64("event_id").alias("_id_hash"), "copies"))
     assert_df_equality(repeated_event_ids(events), expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_dedupe_events_keeps_an_id_seen_once_whose_hash_a_repeated_id_shares(spark):
+    # a shared hash is a collision of two ids; e1 and e4's hashes counted as repeated stand for one
+    rows = [("e1", "a.jsonl", dt.datetime(2024, 3, 2)), ("e2", "a.jsonl", dt.datetime(2024, 3, 2)),
+            ("e2", "b.jsonl", dt.datetime(2024, 3, 1)), ("e3", "a.jsonl", dt.datetime(2024, 3, 2))]
+    events = spark.createDataFrame(rows, "event_id string, _source_file string, _ingested_at timestamp")
+    collided = spark.createDataFrame([("e1",), ("e4",)], "event_id string").select(
+        F.xxhash64("event_id").alias("_id_hash"), F.lit(2).cast("long").alias("copies"))
+    deduped = dedupe_events(events, repeated_event_ids(events).unionByName(collided))
+    expected = spark.createDataFrame([rows[0], rows[2], rows[3]], events.schema)
+    assert_df_equality(deduped, expected, ignore_row_order=True)
 
 
 def test_dedupe_events_given_the_repeated_ids_ranks_them_in_the_partitions_asked(spark):
