@@ -78,7 +78,7 @@ def dedupe(valid: DataFrame, kept: list[DataFrame], max_broadcast_ids: int) -> D
         kept.pop().unpersist()  # only the count needed them
         log.warning("silver.events: %d event ids repeat in this batch, more than silver.dedupe_broadcast_max_ids "
                     "(%d) allows to broadcast; ranking every row instead (one more sort of the batch). Raise the "
-                    "setting if the driver and executors have about 32 MiB per million ids more to spare", ids,
+                    "setting if the driver and executors have about 64 MiB per million ids to spare", ids,
                     max_broadcast_ids)
         return first_copies(valid)
     log.info("silver.events: %d event ids repeat in this batch, on %d rows; only those are ranked", ids, copies or 0)
