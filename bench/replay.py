@@ -72,15 +72,15 @@ def the_night(warehouse: Path, steps: tuple[str, ...], which: str = "last") -> N
     if not (warehouse / "ops" / "job_runs" / "_delta_log").is_dir():
         raise ReplayError(f"{warehouse} has no ops.job_runs: run the pipeline on the world first")
     runs = job_runs(warehouse)
-    first = [r for r in runs if r["job"] == steps[0]]
-    if not first:
+    of_step = [r for r in runs if r["job"] == steps[0]]
+    if not of_step:
         raise ReplayError(f"{steps[0]} never ran on {warehouse}: nothing to replay")
-    last = (max if which == "last" else min)(first, key=lambda r: r["started_ts"])
-    missing = [s for s in steps[1:] if not any(r["job"] == s and r["started_ts"] > last["started_ts"] for r in runs)]
+    run = (max if which == "last" else min)(of_step, key=lambda r: r["started_ts"])
+    missing = [s for s in steps[1:] if not any(r["job"] == s and r["started_ts"] > run["started_ts"] for r in runs)]
     if missing:
-        raise ReplayError(f"{', '.join(missing)} did not run after the last run of {steps[0]} "
-                          f"({last['started_ts']:%Y-%m-%d %H:%M:%S}): replay steps of one run")
-    return Night(last["started_ts"], last["start_date"], last["end_date"])
+        raise ReplayError(f"{', '.join(missing)} did not run after the {which} run of {steps[0]} "
+                          f"({run['started_ts']:%Y-%m-%d %H:%M:%S}): replay steps of one run")
+    return Night(run["started_ts"], run["start_date"], run["end_date"])
 
 
 def prepare(world: Path, root: Path, night: Night, quiet: bool = True) -> None:

@@ -40,6 +40,13 @@ def silver_events(spark, *rows: dict):
                                  EVENTS.schema)
 
 
+def session_event(device: str, event_id: str, at: dt.datetime, event_type: str, page_path: str | None = None,
+                  user_id: int | None = None) -> dict:
+    """The columns of one silver_events row that sessions are built from."""
+    return {"anonymous_id": device, "event_id": event_id, "event_ts": at, "event_date": at.date(),
+            "event_type": event_type, "page_path": page_path, "user_id": user_id}
+
+
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory):
     session = build_session("tests", test_config(tmp_path_factory.mktemp("session")))

@@ -7,15 +7,10 @@ import logging
 from jobs.common.io import append, missing_columns, read_table, table_path
 from schemas.events import EVENTS, SESSIONS
 from schemas.gold import FUNNEL_DAILY, USER_ACTIVITY
-from tests.conftest import silver_events
+from tests.conftest import session_event, silver_events
 from tests.integration.world_helpers import run_jobs
 
 D1, D2 = dt.date(2024, 3, 1), dt.date(2024, 3, 2)
-
-
-def event(device: str, event_id: str, at: dt.datetime, event_type: str, page_path: str | None = None) -> dict:
-    return {"anonymous_id": device, "event_id": event_id, "event_ts": at, "event_date": at.date(),
-            "event_type": event_type, "page_path": page_path}
 
 
 def rows(spark, cfg, spec, *order):
@@ -25,10 +20,10 @@ def rows(spark, cfg, spec, *order):
 def test_sessions_written_before_funnel_steps_and_days_are_rebuilt_once_with_them(spark, cfg, caplog):
     noon, next_noon = dt.datetime(2024, 3, 1, 12), dt.datetime(2024, 3, 2, 12)
     append(silver_events(spark,
-                         event("a", "a1", noon, "page_view", "/products/1"),
-                         event("a", "a2", noon + dt.timedelta(minutes=1), "add_to_cart"),
-                         event("b", "b1", next_noon, "page_view", "/products/2"),
-                         event("c", "c1", next_noon, "page_view", "/")), cfg, EVENTS)
+                         session_event("a", "a1", noon, "page_view", "/products/1"),
+                         session_event("a", "a2", noon + dt.timedelta(minutes=1), "add_to_cart"),
+                         session_event("b", "b1", next_noon, "page_view", "/products/2"),
+                         session_event("c", "c1", next_noon, "page_view", "/")), cfg, EVENTS)
     run_jobs(spark, cfg, "silver_sessions", "gold_funnel", "gold_user_activity")
     sessions = rows(spark, cfg, SESSIONS, "session_id")
     funnel = rows(spark, cfg, FUNNEL_DAILY, "business_date")

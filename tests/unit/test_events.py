@@ -7,7 +7,7 @@ from pyspark.sql import functions as F
 
 from jobs.common.session import sql_settings
 from schemas.events import EVENT_JSON_FIELDS, KNOWN_EVENT_TYPES
-from tests.conftest import generated_code, silver_events
+from tests.conftest import generated_code, session_event, silver_events
 from transformations.events import (dedupe_events, delivery_ts, first_copies, parse_events, pseudonymise,
                                     repeated_event_ids, rescue_fields)
 from transformations.sessions import sessionize
@@ -184,11 +184,6 @@ def test_pseudonymise_replaces_clear_text_by_keyed_hash(spark):
 def test_parse_events_keeps_the_raw_line_for_quarantine(spark):
     line = '{"broken'
     assert parse(spark, [line]).select(F.col("value")).first()[0] == line
-
-
-def session_event(device, event_id, at, event_type, page_path=None, user_id=None):
-    return {"anonymous_id": device, "event_id": event_id, "event_ts": at, "event_date": at.date(),
-            "event_type": event_type, "page_path": page_path, "user_id": user_id}
 
 
 def test_sessionize_walks_each_sessions_funnel_steps_in_order_of_time_then_event_id(spark):
