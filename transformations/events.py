@@ -1,7 +1,7 @@
 """Events: from raw JSON lines to typed, validated, deduplicated, pseudonymised rows."""
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -20,6 +20,9 @@ EARLIEST_VALID_TS = "2000-01-01 00:00:00"
 FUTURE_TOLERANCE = "INTERVAL 1 HOUR"
 REQUIRED = ("event_id", "event_type", "event_ts_text", "anonymous_id")
 _CORRUPT = "_corrupt_record"
+# line_shape's answers (io.github.lakehouse.spark.JsonLineShape) and its SQL function's name
+NOT_ONE_OBJECT, KNOWN_FIELDS, UNKNOWN_FIELDS = 0, 1, 2
+_LINE_SHAPE = "lakehouse_json_line_shape"
 _ISO_FORMATS = ("yyyy-MM-dd'T'HH:mm:ss.SSSXXX", "yyyy-MM-dd'T'HH:mm:ssXXX")
 _NAIVE_FORMATS = ("yyyy-MM-dd HH:mm:ss.SSS", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd'T'HH:mm:ss.SSS",
                   "yyyy-MM-dd'T'HH:mm:ss")
@@ -49,28 +52,27 @@ def delivery_ts(source_file: Column, ingested_at: Column) -> Column:
     return F.coalesce(hour + F.expr("INTERVAL 1 HOUR"), ingested_at)
 
 
-def is_single_object(line: Column) -> Column:
-    """True when the line is exactly one JSON object (surrounding whitespace allowed).
+def line_shape(spark: SparkSession, line: Column, known: tuple[str, ...]) -> Column:
+    """What each line is as JSON: NOT_ONE_OBJECT, KNOWN_FIELDS (one object whose top-level
+    fields are all in `known`) or UNKNOWN_FIELDS (one object with some other field).
 
     from_json stops after the first JSON value and ignores what follows, so '{..}}' or two
-    objects glued together would pass it. Wrapped as [line,{}] the text must be an array of
-    two elements: text after the first value breaks the array or adds elements, unless it
-    closes the array early with a ']' of its own ('{..},{}]'). So a line with a ']' must
-    also be an array of one element when wrapped as [line]. json_array_length skips over the
-    values instead of building them, and the [line] check runs only on lines with a ']'
-    (few events have one), so this costs a fraction of a second parse."""
-    one = F.json_array_length(F.concat(F.lit("["), line, F.lit("]")))
-    two = F.json_array_length(F.concat(F.lit("["), line, F.lit(",{}]")))
-    closes_early = F.when(line.contains("]"), one != 1).otherwise(F.lit(False))
-    return F.coalesce(F.ltrim(line).startswith("{") & (two == 2) & ~closes_early, F.lit(False))
-
-
-def with_unknown_fields(line: Column, known: tuple[str, ...]) -> Column:
-    """The line itself when it has a top-level field outside `known`, else null. Only the
-    keys are listed (json_object_keys skips the values), and array_except keeps this free of
-    lambdas, so the per-line projection stays compiled by whole-stage code generation."""
-    unknown = F.array_except(F.json_object_keys(line), F.array(*[F.lit(name) for name in known]))
-    return F.when(F.size(unknown) > 0, line)
+    objects glued together would pass it: a line is valid only if it is exactly one object
+    (spaces before it, JSON whitespace after it). And a field outside `known` is rescued, not
+    dropped. Spark's own functions answer both with three more parses of each line
+    (json_array_length of '[line,{}]' and of '[line]', json_object_keys), which took a third
+    of silver_events' parse. The project's JsonLineShape (jvm/src, built into
+    .jars/lakehouse-hadoop.jar by `make setup`) answers both in one pass that skips the values,
+    with the same rules as Spark's JSON functions. It is registered in `spark`, the session
+    of the DataFrame it is used on (a streaming batch's session is not the job's)."""
+    jvm = spark._jvm  # pylint: disable=protected-access
+    shape_class = jvm.io.github.lakehouse.spark.JsonLineShape
+    if not callable(shape_class):  # py4j's placeholder for a package: the class is not on the class path
+        raise RuntimeError("io.github.lakehouse.spark.JsonLineShape is not on Spark's class path: run `make setup`, "
+                           "which builds .jars/lakehouse-hadoop.jar from jvm/src, and pass that jar to Spark")
+    spark._jsparkSession.udf().register(  # pylint: disable=protected-access
+        _LINE_SHAPE, shape_class(",".join(known)), jvm.org.apache.spark.sql.types.DataTypes.IntegerType)
+    return F.call_function(_LINE_SHAPE, line)
 
 
 def rescue_fields(events: DataFrame, known: tuple[str, ...]) -> DataFrame:
@@ -101,7 +103,7 @@ def parse_events(raw: DataFrame, business_time_zone: str, known_types: tuple[str
     delivered = delivery_ts(F.col("_source_file"), F.col("_ingested_at"))
     typed = parsed.select(
         "value", "_source_file", "_ingested_at", "_batch_id", "j",
-        is_single_object(F.col("value")).alias("is_single_object"),
+        line_shape(raw.sparkSession, F.col("value"), EVENT_JSON_FIELDS).alias("shape"),
         F.col("j.event_id").alias("event_id"), F.col("j.event_type").alias("event_type"),
         event_ts.alias("event_ts"), F.col("j.event_ts").alias("event_ts_text"), delivered.alias("delivered_ts"),
         F.col("j.anonymous_id").alias("anonymous_id"), F.col("j.user_id").alias("user_id"),
@@ -111,13 +113,12 @@ def parse_events(raw: DataFrame, business_time_zone: str, known_types: tuple[str
         *[F.col(f"j.properties.{name}").alias(name) for name in
           ("product_id", "quantity", "price_cents", "order_id", "amount_cents", "experiment_id", "variant",
            "email", "element")],
-        with_unknown_fields(F.col("value"), EVENT_JSON_FIELDS).alias("_unknown_fields_line"),
-    )
+    ).withColumn("_unknown_fields_line", F.when(F.col("shape") == UNKNOWN_FIELDS, F.col("value")))
     missing = F.lit(False)
     for name in REQUIRED:
         missing = missing | F.col(name).isNull() | (F.trim(F.col(name)) == "")
     reason = (F.when(F.trim(F.coalesce("value", F.lit(""))) == "", F.lit(EMPTY_LINE))
-              .when(F.col("j").isNull() | F.col(f"j.{_CORRUPT}").isNotNull() | ~F.col("is_single_object"),
+              .when(F.col("j").isNull() | F.col(f"j.{_CORRUPT}").isNotNull() | (F.col("shape") == NOT_ONE_OBJECT),
                     F.lit(MALFORMED_JSON))
               .when(missing, F.lit(MISSING_FIELD))
               .when(F.col("event_ts").isNull() | (F.col("event_ts") < F.lit(EARLIEST_VALID_TS).cast("timestamp")),
@@ -127,7 +128,7 @@ def parse_events(raw: DataFrame, business_time_zone: str, known_types: tuple[str
     return (typed
             .withColumn("reject_reason", reason)
             .withColumn("event_date", F.to_date(F.from_utc_timestamp("event_ts", business_time_zone)))
-            .drop("j", "is_single_object", "delivered_ts", "event_ts_text"))
+            .drop("j", "shape", "delivered_ts", "event_ts_text"))
 
 
 def id_hash() -> Column:

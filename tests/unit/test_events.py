@@ -8,8 +8,9 @@ from pyspark.sql import functions as F
 from jobs.common.session import sql_settings
 from schemas.events import EVENT_JSON_FIELDS, KNOWN_EVENT_TYPES
 from tests.conftest import generated_code, session_event, silver_events
-from transformations.events import (dedupe_events, delivery_ts, first_copies, parse_events, pseudonymise,
-                                    repeated_event_ids, rescue_fields)
+from transformations.events import (KNOWN_FIELDS, NOT_ONE_OBJECT, UNKNOWN_FIELDS, dedupe_events, delivery_ts,
+                                    first_copies, line_shape, parse_events, pseudonymise, repeated_event_ids,
+                                    rescue_fields)
 from transformations.sessions import sessionize
 
 INGESTED = dt.datetime(2024, 3, 2, 0, 0)
@@ -69,6 +70,26 @@ def test_parse_events_event_date_is_in_the_business_time_zone(spark):
 ])
 def test_parse_events_rejects_with_reason(spark, line, reason):
     assert parse(spark, [line]).first()["reject_reason"] == reason
+
+
+def test_line_shape_tells_one_object_with_known_or_unknown_fields_from_anything_else(spark):
+    lines = [
+        (event(), KNOWN_FIELDS),
+        ('{"event_id":"e1","context":{"app_version":"5.3.0"}}', KNOWN_FIELDS),  # only top-level names count
+        ("{'event_id':'e1'}", KNOWN_FIELDS),                       # single quotes, as Spark's JSON functions
+        ("{}", KNOWN_FIELDS),
+        (event(extra=',"app_version":"5.3.0"'), UNKNOWN_FIELDS),
+        ('{"zzz":null,"event_id":"e1"}', UNKNOWN_FIELDS),
+        ("\t" + event(), NOT_ONE_OBJECT),                          # only spaces may come first, as Spark's ltrim
+        (event() + "}", NOT_ONE_OBJECT),
+        ("[" + event() + "]", NOT_ONE_OBJECT),
+        ('{"event_id":"e1",}', NOT_ONE_OBJECT),
+        ("null", NOT_ONE_OBJECT),
+        (None, NOT_ONE_OBJECT),
+    ]
+    frame = spark.createDataFrame([(i, line) for i, (line, _) in enumerate(lines)], "i int, value string")
+    shapes = frame.select("i", line_shape(spark, F.col("value"), EVENT_JSON_FIELDS).alias("shape")).collect()
+    assert sorted((row["i"], row["shape"]) for row in shapes) == [(i, shape) for i, (_, shape) in enumerate(lines)]
 
 
 def test_parse_events_tolerates_a_clock_slightly_ahead_of_delivery(spark):
