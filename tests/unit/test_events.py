@@ -9,8 +9,8 @@ from jobs.common.session import sql_settings
 from schemas.events import EVENT_JSON_FIELDS, KNOWN_EVENT_TYPES
 from tests.conftest import generated_code, session_event, silver_events
 from transformations.events import (KNOWN_FIELDS, NOT_ONE_OBJECT, UNKNOWN_FIELDS, dedupe_events, delivery_ts,
-                                    first_copies, line_shape, parse_events, pseudonymise, repeated_event_ids,
-                                    rescue_fields)
+                                    first_copies, line_shape, parse_events, pseudonymise, register_java_function,
+                                    repeated_event_ids, rescue_fields)
 from transformations.sessions import sessionize
 
 INGESTED = dt.datetime(2024, 3, 2, 0, 0)
@@ -104,7 +104,26 @@ def test_parse_events_tolerates_a_clock_slightly_ahead_of_delivery(spark):
 ])
 def test_delivery_ts_is_the_hour_in_the_file_name_else_the_ingestion_time(spark, source_file, delivered):
     frame = spark.createDataFrame([(source_file, INGESTED)], "_source_file string, _ingested_at timestamp")
-    assert frame.select(delivery_ts(F.col("_source_file"), F.col("_ingested_at"))).first()[0] == delivered
+    assert frame.select(delivery_ts(spark, F.col("_source_file"), F.col("_ingested_at"))).first()[0] == delivered
+
+
+def test_delivery_ts_reads_each_file_of_a_partition_as_its_own(spark):
+    files = [(FILE, dt.datetime(2024, 3, 1, 6, 0)),
+             ("file:/events/events_2024-02-29T23.jsonl", dt.datetime(2024, 3, 1, 0, 0)),   # a leap day, the next day
+             ("file:/events/events_2023-02-29T05.jsonl", INGESTED),                        # no such day
+             ("file:/events/events_2024-03-01T24.jsonl", INGESTED),                        # no such hour
+             (None, INGESTED)]
+    rows = [(i, files[i % 3 if i < 6 else i % len(files)][0]) for i in range(12)]     # A B C A B C, then all five
+    frame = spark.createDataFrame(rows, "i int, _source_file string").coalesce(1).withColumn(
+        "_ingested_at", F.lit(INGESTED))
+    delivered = frame.select("i", "_source_file", delivery_ts(spark, F.col("_source_file"), F.col("_ingested_at")))
+    expected = dict(files)
+    assert sorted((r[0], r[2]) for r in delivered.collect()) == [(i, expected[path]) for i, path in rows]
+
+
+def test_a_java_function_missing_from_the_class_path_says_how_to_build_it(spark):
+    with pytest.raises(RuntimeError, match=r"NoSuchFunction is not on Spark's class path: run `make setup`"):
+        register_java_function(spark, "NoSuchFunction", "lakehouse_no_such_function", "LongType")
 
 
 def test_rescue_fields_keeps_unknown_new_fields_in_rescued(spark):
