@@ -71,7 +71,7 @@ EVENTS_SCHEMA = T.StructType([
 EVENTS = TableSpec(
     "silver", "events", EVENTS_SCHEMA, partition_by=("event_date",), keys=("event_id",),
     description="Typed, deduplicated events; UTC timestamps, business-date partitions, PII hashed.",
-    change_feed=True,
+    change_feed=True, stats_columns=("event_id", "event_type", "event_ts", "anonymous_id", "user_id"),
 )
 
 SESSIONS_SCHEMA = T.StructType([
@@ -108,5 +108,5 @@ SESSIONS_SCHEMA = T.StructType([
 SESSIONS = TableSpec(
     "silver", "sessions", SESSIONS_SCHEMA, partition_by=("session_date",), keys=("session_id",),
     description="30-minute inactivity sessions per device, stitched to the user who logs in.",
-    change_feed=True,
+    change_feed=True, stats_columns=("session_id", "anonymous_id", "person_id", "started_ts"),
 )

@@ -25,5 +25,5 @@ PAGE_VIEWS_SCHEMA = T.StructType([
 PAGE_VIEWS = TableSpec(
     "silver", "page_views", PAGE_VIEWS_SCHEMA, partition_by=("request_date",), keys=("record_id",),
     description="Every valid access-log request, typed, with bot, static-asset and page-view flags.",
-    change_feed=True,
+    change_feed=True, stats_columns=("record_id", "request_ts", "host_hash", "status"),
 )

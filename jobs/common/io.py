@@ -50,6 +50,9 @@ def table_exists(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> bool:
 # once it has run in a process, it compacted the table after every later write of that process
 # (a night at 1M: 2-3 s per ledger write); append_rows compacts them instead (compact_at_files)
 AUTO_COMPACT = "delta.autoOptimize.autoCompact"
+# the table property holding TableSpec.stats_columns; files written before it was set keep
+# the statistics they were written with
+STATS_COLUMNS = "delta.dataSkippingStatsColumns"
 # (application id, table path) of tables this process has already created or checked
 _ENSURED: set[tuple[str, str]] = set()
 
@@ -64,7 +67,8 @@ def create_once(spark: SparkSession, cfg: JobConfig, spec: TableSpec,
                 properties: Mapping[str, str] | None = None) -> None:
     """ensure_table without the table handle, checked once per table and Spark application:
     later writes skip the catalog round trips. `properties`: Delta table properties a table
-    created here starts with (an existing table's are left as they are)."""
+    created here starts with (an existing table's are left as they are; only the spec's
+    stats_columns are set on a table that lacks them)."""
     path = table_path(cfg, spec)
     seen = (spark.sparkContext.applicationId, path)
     if seen in _ENSURED:
@@ -81,6 +85,8 @@ def create_once(spark: SparkSession, cfg: JobConfig, spec: TableSpec,
         _create_if_missing(spark, path, spec, properties or {})
     if spec.layer == "ops" and table_property(spark, path, AUTO_COMPACT) is not None:  # set by 51d0de4
         set_table_property(spark, path, AUTO_COMPACT, None)
+    if spec.stats_columns and table_property(spark, path, STATS_COLUMNS) != ",".join(spec.stats_columns):
+        set_table_property(spark, path, STATS_COLUMNS, ",".join(spec.stats_columns))  # a table from before them
     register(spark, cfg, spec)
     _ENSURED.add(seen)
 
@@ -91,6 +97,8 @@ def _create_if_missing(spark: SparkSession, path: str, spec: TableSpec, properti
                .addColumns(spec.schema)
                .partitionedBy(*spec.partition_by)
                .property("delta.enableChangeDataFeed", str(spec.change_feed).lower()))
+    if spec.stats_columns:
+        builder = builder.property(STATS_COLUMNS, ",".join(spec.stats_columns))
     for key, value in properties.items():
         builder = builder.property(key, value)
     builder.execute()

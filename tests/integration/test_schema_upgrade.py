@@ -1,10 +1,17 @@
 """A table that an earlier version of the project wrote, before its contract gained a column:
 silver.sessions without funnel_steps and days (added on 2026-12-05) is rebuilt once, with
-them, and the gold tables that read it follow through its change feed."""
+them, and the gold tables that read it follow through its change feed; and a table created
+before its spec named the columns its files keep statistics of takes them from its next write."""
+import dataclasses
 import datetime as dt
+import json
 import logging
+from pathlib import Path
 
-from jobs.common.io import append, missing_columns, read_table, table_path
+import pytest
+
+from jobs.common.delta_log import table_property
+from jobs.common.io import STATS_COLUMNS, append, missing_columns, read_table, table_path
 from schemas.events import EVENTS, SESSIONS
 from schemas.gold import FUNNEL_DAILY, USER_ACTIVITY
 from tests.conftest import session_event, silver_events
@@ -51,3 +58,36 @@ def test_sessions_written_before_funnel_steps_and_days_are_rebuilt_once_with_the
     assert rows(spark, cfg, FUNNEL_DAILY, "business_date") == funnel
     assert rows(spark, cfg, USER_ACTIVITY, "activity_date", "person_id") == activity
     assert not run_jobs(spark, cfg, "silver_sessions")[0].stats.commits  # once, not every run
+
+
+def file_stats_columns(cfg, spec) -> list[set[str]]:
+    """The columns each data file's statistics hold min/max values of, in commit order."""
+    log = Path(table_path(cfg, spec)) / "_delta_log"
+    files = []
+    for commit in sorted(log.glob("*.json")):
+        for action in map(json.loads, commit.read_text().splitlines()):
+            if "add" in action and action["add"].get("stats"):
+                files.append(set(json.loads(action["add"]["stats"]).get("minValues", {})))
+    return files
+
+
+def test_a_table_from_before_stats_columns_gets_them_and_keeps_its_older_files_statistics(spark, cfg):
+    at = dt.datetime(2024, 3, 1, 12)
+    path = table_path(cfg, EVENTS)
+    # as an earlier version created it: statistics of every column (the first 32)
+    silver_events(spark, session_event("a", "a1", at, "page_view")).write.format("delta") \
+        .partitionBy(*EVENTS.partition_by).save(path)
+    assert table_property(spark, path, STATS_COLUMNS) is None
+    append(silver_events(spark, session_event("b", "b1", at, "click", user_id=7)), cfg, EVENTS)
+
+    assert table_property(spark, path, STATS_COLUMNS) == "event_id,event_type,event_ts,anonymous_id,user_id"
+    old, new = file_stats_columns(cfg, EVENTS)
+    assert {"_source_file", "_batch_id", "event_id"} <= old  # written before: left as it was
+    assert new == {"event_id", "event_type", "event_ts", "anonymous_id", "user_id"}
+    assert [r.event_id for r in read_table(spark, cfg, EVENTS).where("user_id = 7").collect()] == ["b1"]
+
+
+def test_stats_columns_must_be_columns_of_the_table_and_not_its_partitions():
+    for columns in (("event_id", "no_such_column"), ("event_date",), ()):
+        with pytest.raises(ValueError, match="stats_columns"):
+            dataclasses.replace(EVENTS, stats_columns=columns)

@@ -132,3 +132,16 @@ def test_every_table_reads_the_same_with_a_reader_that_is_not_spark(spark, clean
             assert rows == read_table(spark, cfg, spec).count(), spec.full_name
             compared += 1
     assert compared >= 8
+
+
+def test_wide_silver_tables_keep_statistics_of_their_named_columns_only_from_their_creation(spark, clean_run):
+    from delta.tables import DeltaTable
+
+    from jobs.common.io import table_path
+    for spec in (EVENTS, SESSIONS, PAGE_VIEWS):
+        path = Path(table_path(clean_run, spec))
+        history = DeltaTable.forPath(spark, str(path)).history().collect()
+        assert "SET TBLPROPERTIES" not in {row["operation"] for row in history}, spec.full_name
+        stats = [json.loads(action["add"]["stats"]) for commit in sorted((path / "_delta_log").glob("*.json"))
+                 for action in map(json.loads, commit.read_text().splitlines()) if "add" in action]
+        assert stats and all(s["numRecords"] > 0 and set(s["nullCount"]) == set(spec.stats_columns) for s in stats)
