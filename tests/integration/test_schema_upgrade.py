@@ -4,9 +4,7 @@ them, and the gold tables that read it follow through its change feed; and a tab
 before its spec named the columns its files keep statistics of takes them from its next write."""
 import dataclasses
 import datetime as dt
-import json
 import logging
-from pathlib import Path
 
 import pytest
 
@@ -15,7 +13,7 @@ from jobs.common.io import STATS_COLUMNS, append, missing_columns, read_table, t
 from schemas.events import EVENTS, SESSIONS
 from schemas.gold import FUNNEL_DAILY, USER_ACTIVITY
 from tests.conftest import session_event, silver_events
-from tests.integration.world_helpers import run_jobs
+from tests.integration.world_helpers import file_statistics, run_jobs
 
 D1, D2 = dt.date(2024, 3, 1), dt.date(2024, 3, 2)
 
@@ -60,17 +58,6 @@ def test_sessions_written_before_funnel_steps_and_days_are_rebuilt_once_with_the
     assert not run_jobs(spark, cfg, "silver_sessions")[0].stats.commits  # once, not every run
 
 
-def file_stats_columns(cfg, spec) -> list[set[str]]:
-    """The columns each data file's statistics hold min/max values of, in commit order."""
-    log = Path(table_path(cfg, spec)) / "_delta_log"
-    files = []
-    for commit in sorted(log.glob("*.json")):
-        for action in map(json.loads, commit.read_text().splitlines()):
-            if "add" in action and action["add"].get("stats"):
-                files.append(set(json.loads(action["add"]["stats"]).get("minValues", {})))
-    return files
-
-
 def test_a_table_from_before_stats_columns_gets_them_and_keeps_its_older_files_statistics(spark, cfg):
     at = dt.datetime(2024, 3, 1, 12)
     path = table_path(cfg, EVENTS)
@@ -81,7 +68,7 @@ def test_a_table_from_before_stats_columns_gets_them_and_keeps_its_older_files_s
     append(silver_events(spark, session_event("b", "b1", at, "click", user_id=7)), cfg, EVENTS)
 
     assert table_property(spark, path, STATS_COLUMNS) == "event_id,event_type,event_ts,anonymous_id,user_id"
-    old, new = file_stats_columns(cfg, EVENTS)
+    old, new = (set(stats.get("minValues", {})) for stats in file_statistics(cfg, EVENTS))
     assert {"_source_file", "_batch_id", "event_id"} <= old  # written before: left as it was
     assert new == {"event_id", "event_type", "event_ts", "anonymous_id", "user_id"}
     assert [r.event_id for r in read_table(spark, cfg, EVENTS).where("user_id = 7").collect()] == ["b1"]

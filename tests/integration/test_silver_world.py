@@ -11,7 +11,8 @@ from jobs.common.io import read_table
 from schemas.events import EVENTS, SESSIONS
 from schemas.ops import JOB_RUNS, QUARANTINE
 from schemas.web import PAGE_VIEWS
-from tests.integration.world_helpers import relative_to_landing, run_jobs, truth_bad_records, truth_csv
+from tests.integration.world_helpers import (file_statistics, relative_to_landing, run_jobs, truth_bad_records,
+                                             truth_csv)
 
 PIPELINE = ("bronze_events", "bronze_access_logs", "silver_events", "silver_sessions", "silver_page_views")
 
@@ -139,9 +140,7 @@ def test_wide_silver_tables_keep_statistics_of_their_named_columns_only_from_the
 
     from jobs.common.io import table_path
     for spec in (EVENTS, SESSIONS, PAGE_VIEWS):
-        path = Path(table_path(clean_run, spec))
-        history = DeltaTable.forPath(spark, str(path)).history().collect()
+        history = DeltaTable.forPath(spark, table_path(clean_run, spec)).history().collect()
         assert "SET TBLPROPERTIES" not in {row["operation"] for row in history}, spec.full_name
-        stats = [json.loads(action["add"]["stats"]) for commit in sorted((path / "_delta_log").glob("*.json"))
-                 for action in map(json.loads, commit.read_text().splitlines()) if "add" in action]
+        stats = file_statistics(clean_run, spec)
         assert stats and all(s["numRecords"] > 0 and set(s["nullCount"]) == set(spec.stats_columns) for s in stats)

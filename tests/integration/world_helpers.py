@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from jobs.common.cli import execute, load_job
+from jobs.common.io import table_path
 from jobs.pipeline import STEPS
 from world.model import Params
 from world.writer import generate
@@ -44,6 +45,14 @@ def truth_csv(cfg, name: str) -> list[dict]:
 def truth_bad_records(cfg, source: str) -> list[dict]:
     lines = (Path(cfg.paths.truth) / "bad_records.jsonl").read_text(encoding="utf-8").splitlines()
     return [record for record in map(json.loads, lines) if record["source"] == source]
+
+
+def file_statistics(cfg, spec) -> list[dict]:
+    """The statistics Delta keeps of each data file of the table, in commit order (from the
+    `add` actions of its log: numRecords, minValues, maxValues, nullCount)."""
+    log = Path(table_path(cfg, spec)) / "_delta_log"
+    return [json.loads(action["add"]["stats"]) for commit in sorted(log.glob("*.json"))
+            for action in map(json.loads, commit.read_text().splitlines()) if "add" in action]
 
 
 def relative_to_landing(uri: str) -> str:
