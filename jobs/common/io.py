@@ -85,8 +85,9 @@ def create_once(spark: SparkSession, cfg: JobConfig, spec: TableSpec,
         _create_if_missing(spark, path, spec, properties or {})
     if spec.layer == "ops" and table_property(spark, path, AUTO_COMPACT) is not None:  # set by 51d0de4
         set_table_property(spark, path, AUTO_COMPACT, None)
-    if spec.stats_columns and table_property(spark, path, STATS_COLUMNS) != ",".join(spec.stats_columns):
-        set_table_property(spark, path, STATS_COLUMNS, ",".join(spec.stats_columns))  # a table from before them
+    stats_columns = ",".join(spec.stats_columns or ())
+    if stats_columns and table_property(spark, path, STATS_COLUMNS) != stats_columns:
+        set_table_property(spark, path, STATS_COLUMNS, stats_columns)  # a table from before them
     register(spark, cfg, spec)
     _ENSURED.add(seen)
 
