@@ -72,8 +72,16 @@ def step_list(text: str) -> tuple[str, ...]:
 
 
 def run(spark, cfg, args, ctx):
-    outcomes: dict[str, Outcome] = {}
     steps = getattr(args, "steps", STEPS)
+    run_steps(spark, cfg, args, ctx, steps)
+    if steps == STEPS:  # a partial run: its summary says what it did; the whole inventory would not
+        print_inventory(spark, cfg)
+
+
+def run_steps(spark, cfg, args, ctx, steps: tuple[str, ...]) -> None:
+    """Run `steps` in order, each recorded as its own run, then print their summary; raise
+    PipelineError naming the first that failed."""
+    outcomes: dict[str, Outcome] = {}
     for number, step in enumerate(steps, start=1):
         blocked = [d for d in DEPENDS[step] if d in outcomes and outcomes[d].error]
         if blocked:
@@ -92,8 +100,10 @@ def run(spark, cfg, args, ctx):
                             (f" (also failed: {', '.join(failed[1:])})" if failed[1:] else "") +
                             "; the steps that depend on it did not run; fix the cause and rerun: finished work "
                             "is not repeated")
-    if steps != STEPS:  # a partial run: its summary says what it did; the whole inventory would not
-        return None
+
+
+def print_inventory(spark, cfg) -> None:
+    """Every table built so far, and the newest daily KPIs."""
     rows = table_inventory(spark, cfg, ALL_TABLES)
     print_block(f"Tables under {cfg.paths.warehouse}:", format_table(["table", "version", "rows", "location"], rows))
     headline_kpis(spark, cfg)

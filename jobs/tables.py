@@ -8,6 +8,7 @@ from schemas.tables import ALL_TABLES
 SUMMARY = "list the built tables with their Delta version, row count and location"
 DATES = None
 RECORD_RUN = False
+RUNS_WHILE_DROPPED = True  # it only lists what is there
 
 
 def run(spark, cfg, args, ctx):

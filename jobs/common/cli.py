@@ -3,6 +3,8 @@
 A job module declares SUMMARY (one line), DATES ("required", "optional" or None),
 optionally add_arguments(parser) and check_inputs(cfg, args) (run before Spark starts,
 so a missing input fails fast and writes nothing), and run(spark, cfg, args, ctx) -> RunStats.
+A job runs only when no drop of silver and gold was left half done (jobs.common.drop),
+unless it declares RUNS_WHILE_DROPPED = True.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from types import ModuleType
 from pyspark.sql import SparkSession
 
 from jobs.common.config import ConfigError, JobConfig, known_envs, load_config
+from jobs.common.drop import refuse_if_pending
 from jobs.common.io import InputError
 from jobs.common.log import configure_logging
 from jobs.common.runs import RunContext, RunStats, record_run
@@ -48,6 +51,7 @@ JOBS: dict[str, str] = {
     "gold_experiments": "jobs.gold_experiments",
     "gold_web_traffic": "jobs.gold_web_traffic",
     "pipeline": "jobs.pipeline",
+    "rebuild_from_bronze": "jobs.rebuild_from_bronze",
     "tables": "jobs.tables",
 }
 
@@ -218,6 +222,8 @@ def execute(spark: SparkSession, name: str, module: ModuleType, cfg: JobConfig,
     began = time.monotonic()
     stats, error = RunStats(), None
     try:
+        if not getattr(module, "RUNS_WHILE_DROPPED", False):
+            refuse_if_pending(spark, cfg)
         stats = module.run(spark, cfg, args, ctx) or stats
     except USER_ERRORS as exc:
         error = str(exc)

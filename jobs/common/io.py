@@ -92,6 +92,16 @@ def create_once(spark: SparkSession, cfg: JobConfig, spec: TableSpec,
     _ENSURED.add(seen)
 
 
+def forget_table(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> None:
+    """Forget what this process knew of a table whose folder was deleted: that it was created,
+    and its name in the session catalog (the next write creates and registers it again)."""
+    path = table_path(cfg, spec)
+    app = spark.sparkContext.applicationId
+    _ENSURED.discard((app, path))
+    if _REGISTERED.pop((app, spec.full_name), None) is not None or spark.catalog.tableExists(spec.full_name):
+        spark.sql(f"DROP TABLE IF EXISTS {spec.full_name}")  # an external table: only the name goes
+
+
 def _create_if_missing(spark: SparkSession, path: str, spec: TableSpec, properties: Mapping[str, str]) -> None:
     builder = (DeltaTable.createIfNotExists(spark)
                .location(path)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 
 from jobs.common.config import JobConfig
 from jobs.common.delta_log import table_state
@@ -112,3 +114,25 @@ def record_build(spark: SparkSession, cfg: JobConfig, ctx: RunContext, target: T
                  target_commit: Commit | None) -> None:
     append_builds(spark, cfg, [build_row(ctx, target, source.full_name, source_version, start, end,
                                          target_commit.version if target_commit else None)])
+
+
+# the column of each ledger naming the table a row is about
+_TARGET_COLUMN = {TABLE_BUILDS.full_name: "target", GOLD_BUILDS.full_name: "table"}
+
+
+def derived_build_rows(spark: SparkSession, cfg: JobConfig, tables: set[str]) -> dict[str, int]:
+    """Ledger full name -> how many of its rows are about one of `tables` (full names)."""
+    return {spec.full_name: sum(1 for row in ledger_rows(spark, cfg, spec) if row[0] in tables)
+            for spec in (TABLE_BUILDS, GOLD_BUILDS)}
+
+
+def drop_derived_builds(spark: SparkSession, cfg: JobConfig, tables: set[str]) -> dict[str, int]:
+    """Delete the ledger rows about `tables`, one commit per ledger that has some; what was
+    deleted, as derived_build_rows counts it."""
+    counts = derived_build_rows(spark, cfg, tables)
+    for spec in (TABLE_BUILDS, GOLD_BUILDS):
+        if counts[spec.full_name]:
+            path = table_path(cfg, spec)
+            DeltaTable.forPath(spark, path).delete(F.col(_TARGET_COLUMN[spec.full_name]).isin(sorted(tables)))
+            _KNOWN.pop(path, None)
+    return counts
