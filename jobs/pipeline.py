@@ -19,7 +19,7 @@ import argparse
 from jobs.common.cli import Outcome, execute, load_job
 from jobs.common.gold import add_rebuild_option
 from jobs.common.io import InputError
-from jobs.common.report import format_table, headline_kpis, print_block, table_inventory
+from jobs.common.report import format_inventory, format_table, headline_kpis, print_block, table_inventory
 from jobs.common.runs import RunStats
 from schemas.tables import ALL_TABLES
 
@@ -104,8 +104,7 @@ def run_steps(spark, cfg, args, ctx, steps: tuple[str, ...]) -> None:
 
 def print_inventory(spark, cfg) -> None:
     """Every table built so far, and the newest daily KPIs."""
-    rows = table_inventory(spark, cfg, ALL_TABLES)
-    print_block(f"Tables under {cfg.paths.warehouse}:", format_table(["table", "version", "rows", "location"], rows))
+    print_block(f"Tables under {cfg.paths.warehouse}:", format_inventory(table_inventory(spark, cfg, ALL_TABLES)))
     headline_kpis(spark, cfg)
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from jobs.common.drop import DERIVED_LAYERS, bronze_exists, drop_derived, plan_drop
 from jobs.common.io import InputError
-from jobs.common.report import format_table, print_block
+from jobs.common.report import format_inventory, print_block
 from jobs.pipeline import STEPS, print_inventory, run_steps
 
 SUMMARY = "drop silver and gold and build them again from bronze (after a new pseudonym key or time zone)"
@@ -42,7 +42,7 @@ def run(spark, cfg, args, ctx):
         raise InputError(f"no bronze table under {cfg.paths.warehouse}: there is nothing to rebuild from; "
                          "run the pipeline to ingest the landing files first")
     plan = plan_drop(spark, cfg)
-    tables = format_table(["table", "version", "rows", "location"], plan.tables) if plan.tables else "(none)"
+    tables = format_inventory(plan.tables, empty="(none)")
     ledgers = ", ".join(f"{rows:,} rows of {name}" for name, rows in plan.ledger_rows.items())
     folders = ", ".join(plan.checkpoints) or "none"
     verb = "Dropping" if args.yes else "Would drop"

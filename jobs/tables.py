@@ -2,7 +2,7 @@
 
 It also registers them in the session catalog as <layer>.<table>.
 """
-from jobs.common.report import format_table, print_block, table_inventory
+from jobs.common.report import format_inventory, print_block, table_inventory
 from schemas.tables import ALL_TABLES
 
 SUMMARY = "list the built tables with their Delta version, row count and location"
@@ -12,6 +12,4 @@ RUNS_WHILE_DROPPED = True  # it only lists what is there
 
 
 def run(spark, cfg, args, ctx):
-    rows = table_inventory(spark, cfg, ALL_TABLES)
-    body = format_table(["table", "version", "rows", "location"], rows) if rows else "(no tables yet)"
-    print_block(f"Tables under {cfg.paths.warehouse}:", body)
+    print_block(f"Tables under {cfg.paths.warehouse}:", format_inventory(table_inventory(spark, cfg, ALL_TABLES)))

@@ -103,9 +103,7 @@ def clear_unfinished_creation(spark: SparkSession, path: str) -> bool:
     and empty folders. Delta cannot create a table over such a folder, nor read one from it,
     so every later run would fail. Anything else in the folder (a commit, a checkpoint, a
     staged commit) is left alone. Returns whether it removed the folder."""
-    jvm = spark.sparkContext._jvm
-    log_dir = jvm.org.apache.hadoop.fs.Path(f"{path.rstrip('/')}/_delta_log")
-    fs = log_dir.getFileSystem(spark._jsparkSession.sessionState().newHadoopConf())
+    fs, log_dir = hadoop_fs(spark, f"{path.rstrip('/')}/_delta_log")
     if not fs.exists(log_dir):
         return False
     files = fs.listFiles(log_dir, True)
@@ -115,6 +113,12 @@ def clear_unfinished_creation(spark: SparkSession, path: str) -> bool:
     log.warning("%s has a _delta_log with no commit (a table creation that was interrupted); removing it "
                 "to create the table afresh", path)
     return bool(fs.delete(log_dir, True))
+
+
+def hadoop_fs(spark: SparkSession, location: str):
+    """(the Hadoop file system holding `location`, its Hadoop Path), with the session's settings."""
+    path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(location)
+    return path.getFileSystem(spark._jsparkSession.sessionState().newHadoopConf()), path
 
 
 _warned = False

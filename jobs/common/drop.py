@@ -25,6 +25,7 @@ import logging
 from pyspark.sql import SparkSession
 
 from jobs.common.config import JobConfig, resolve_path
+from jobs.common.delta_log import hadoop_fs
 from jobs.common.io import InputError, forget_table, table_exists, table_path
 from jobs.common.ledger import derived_build_rows, drop_derived_builds
 from jobs.common.report import table_inventory
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 DERIVED_LAYERS = ("silver", "gold")
 DERIVED_TABLES: tuple[TableSpec, ...] = tuple(spec for spec in ALL_TABLES if spec.layer in DERIVED_LAYERS)
+DERIVED_NAMES = frozenset(spec.full_name for spec in DERIVED_TABLES)
 BRONZE_TABLES: tuple[TableSpec, ...] = tuple(spec for spec in ALL_TABLES if spec.layer == "bronze")
 # written before anything is dropped, removed when all of it is
 PENDING_MARKER = "_rebuild_from_bronze_pending"
@@ -57,13 +59,13 @@ class DropPlan:
 def plan_drop(spark: SparkSession, cfg: JobConfig) -> DropPlan:
     checkpoints = [folder for folder in _checkpoint_folders(cfg) if _exists(spark, folder)]
     return DropPlan(table_inventory(spark, cfg, DERIVED_TABLES), checkpoints,
-                    derived_build_rows(spark, cfg, {spec.full_name for spec in DERIVED_TABLES}))
+                    derived_build_rows(spark, cfg, DERIVED_NAMES))
 
 
 def drop_derived(spark: SparkSession, cfg: JobConfig) -> None:
     """Remove silver, gold, their checkpoints and their ledger rows (the module's three steps)."""
     _write_marker(spark, cfg)
-    counts = drop_derived_builds(spark, cfg, {spec.full_name for spec in DERIVED_TABLES})
+    counts = drop_derived_builds(spark, cfg, DERIVED_NAMES)
     log.info("deleted the ledger rows of silver and gold: %s", counts)
     for folder in _checkpoint_folders(cfg):
         remove_folder(spark, folder)
@@ -73,7 +75,7 @@ def drop_derived(spark: SparkSession, cfg: JobConfig) -> None:
     # Delta keeps each table's log object per path; a table created again at a path must not
     # be answered from the object of the table that was there
     spark.sparkContext._jvm.org.apache.spark.sql.delta.DeltaLog.clearCache()
-    fs, marker = _fs(spark, _marker(cfg))
+    fs, marker = hadoop_fs(spark, _marker(cfg))
     fs.delete(marker, False)
     log.info("dropped silver and gold under %s", cfg.paths.warehouse)
 
@@ -90,19 +92,18 @@ def bronze_exists(spark: SparkSession, cfg: JobConfig) -> bool:
     return any(table_exists(spark, cfg, spec) for spec in BRONZE_TABLES)
 
 
-def remove_folder(spark: SparkSession, folder: str) -> bool:
+def remove_folder(spark: SparkSession, folder: str) -> None:
     """Delete `folder` and all under it, renaming it aside first; also removes what an earlier
-    interrupted removal left aside. Returns whether `folder` existed."""
-    fs, path = _fs(spark, folder)
-    aside = _path(spark, aside_of(folder))
+    interrupted removal left aside."""
+    fs, path = hadoop_fs(spark, folder)
+    aside = hadoop_fs(spark, aside_of(folder))[1]
     if fs.exists(aside):
         fs.delete(aside, True)
     if not fs.exists(path):
-        return False
+        return
     if not fs.rename(path, aside):
         raise InputError(f"could not move {folder} aside to delete it; check the permissions of its parent folder")
     fs.delete(aside, True)
-    return True
 
 
 def aside_of(folder: str) -> str:
@@ -121,19 +122,10 @@ def _marker(cfg: JobConfig) -> str:
 
 
 def _write_marker(spark: SparkSession, cfg: JobConfig) -> None:
-    fs, marker = _fs(spark, _marker(cfg))
+    fs, marker = hadoop_fs(spark, _marker(cfg))
     fs.create(marker, True).close()
 
 
 def _exists(spark: SparkSession, location: str) -> bool:
-    fs, path = _fs(spark, location)
+    fs, path = hadoop_fs(spark, location)
     return bool(fs.exists(path))
-
-
-def _path(spark: SparkSession, location: str):
-    return spark.sparkContext._jvm.org.apache.hadoop.fs.Path(location)
-
-
-def _fs(spark: SparkSession, location: str):
-    path = _path(spark, location)
-    return path.getFileSystem(spark._jsparkSession.sessionState().newHadoopConf()), path

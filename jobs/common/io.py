@@ -98,7 +98,8 @@ def forget_table(spark: SparkSession, cfg: JobConfig, spec: TableSpec) -> None:
     path = table_path(cfg, spec)
     app = spark.sparkContext.applicationId
     _ENSURED.discard((app, path))
-    if _REGISTERED.pop((app, spec.full_name), None) is not None or spark.catalog.tableExists(spec.full_name):
+    _REGISTERED.pop((app, spec.full_name), None)
+    if spark.catalog.tableExists(spec.full_name):
         spark.sql(f"DROP TABLE IF EXISTS {spec.full_name}")  # an external table: only the name goes
 
 

@@ -120,13 +120,13 @@ def record_build(spark: SparkSession, cfg: JobConfig, ctx: RunContext, target: T
 _TARGET_COLUMN = {TABLE_BUILDS.full_name: "target", GOLD_BUILDS.full_name: "table"}
 
 
-def derived_build_rows(spark: SparkSession, cfg: JobConfig, tables: set[str]) -> dict[str, int]:
+def derived_build_rows(spark: SparkSession, cfg: JobConfig, tables: frozenset[str]) -> dict[str, int]:
     """Ledger full name -> how many of its rows are about one of `tables` (full names)."""
     return {spec.full_name: sum(1 for row in ledger_rows(spark, cfg, spec) if row[0] in tables)
             for spec in (TABLE_BUILDS, GOLD_BUILDS)}
 
 
-def drop_derived_builds(spark: SparkSession, cfg: JobConfig, tables: set[str]) -> dict[str, int]:
+def drop_derived_builds(spark: SparkSession, cfg: JobConfig, tables: frozenset[str]) -> dict[str, int]:
     """Delete the ledger rows about `tables`, one commit per ledger that has some; what was
     deleted, as derived_build_rows counts it."""
     counts = derived_build_rows(spark, cfg, tables)

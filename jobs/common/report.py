@@ -46,6 +46,11 @@ def table_inventory(spark: SparkSession, cfg: JobConfig, specs: Sequence[TableSp
     return rows
 
 
+def format_inventory(rows: Sequence[tuple], empty: str = "(no tables yet)") -> str:
+    """table_inventory rows as a plain-text table, or `empty` if there are none."""
+    return format_table(["table", "version", "rows", "location"], rows) if rows else empty
+
+
 def _cell(value: object) -> str:
     if isinstance(value, float):
         return f"{value:,.2f}"

@@ -5,9 +5,10 @@ import datetime as dt
 import json
 from pathlib import Path
 
+from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 
-from jobs.common.io import read_table
+from jobs.common.io import read_table, table_path
 from schemas.events import EVENTS, SESSIONS
 from schemas.ops import JOB_RUNS, QUARANTINE
 from schemas.web import PAGE_VIEWS
@@ -136,9 +137,6 @@ def test_every_table_reads_the_same_with_a_reader_that_is_not_spark(spark, clean
 
 
 def test_wide_silver_tables_keep_statistics_of_their_named_columns_only_from_their_creation(spark, clean_run):
-    from delta.tables import DeltaTable
-
-    from jobs.common.io import table_path
     for spec in (EVENTS, SESSIONS, PAGE_VIEWS):
         history = DeltaTable.forPath(spark, table_path(clean_run, spec)).history().collect()
         assert "SET TBLPROPERTIES" not in {row["operation"] for row in history}, spec.full_name
