@@ -24,6 +24,7 @@ _CORRUPT = "_corrupt_record"
 NOT_ONE_OBJECT, KNOWN_FIELDS, UNKNOWN_FIELDS = 0, 1, 2
 _LINE_SHAPE = "lakehouse_json_line_shape"
 _FILE_HOUR_END = "lakehouse_file_hour_end"  # FileHourEnd's SQL function (see delivery_ts)
+_UNKNOWN_FIELDS = "lakehouse_json_unknown_fields"  # JsonUnknownFields' SQL function (see rescue_fields)
 _ISO_FORMATS = ("yyyy-MM-dd'T'HH:mm:ss.SSSXXX", "yyyy-MM-dd'T'HH:mm:ssXXX")
 _NAIVE_FORMATS = ("yyyy-MM-dd HH:mm:ss.SSS", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd'T'HH:mm:ss.SSS",
                   "yyyy-MM-dd'T'HH:mm:ss")
@@ -52,21 +53,22 @@ def delivery_ts(spark: SparkSession, source_file: Column, ingested_at: Column) -
     time zone. The project's FileHourEnd (jvm/src) finds it once per file, not per line: a
     regex search and a date parse on each line were 5% of silver_events' parse."""
     zone = spark.conf.get("spark.sql.session.timeZone")
-    register_java_function(spark, "FileHourEnd", _FILE_HOUR_END, "LongType", zone)
+    register_java_function(spark, "FileHourEnd", _FILE_HOUR_END, T.LongType(), zone)
     return F.coalesce(F.timestamp_seconds(F.call_function(_FILE_HOUR_END, source_file)), ingested_at)
 
 
-def register_java_function(spark: SparkSession, class_name: str, sql_name: str, return_type: str, *args) -> None:
+def register_java_function(spark: SparkSession, class_name: str, sql_name: str, return_type: T.DataType,
+                           *args) -> None:
     """Register io.github.lakehouse.spark.<class_name>(*args), a Java UDF1 of the project's
-    jar, as `sql_name` in `spark`: the session of the DataFrame it is used on (a streaming
-    batch's session is a clone of the job's, which would not see it)."""
+    jar returning `return_type`, as `sql_name` in `spark`: the session of the DataFrame it is
+    used on (a streaming batch's session is a clone of the job's, which would not see it)."""
     jvm = spark._jvm  # pylint: disable=protected-access
     java_class = getattr(jvm.io.github.lakehouse.spark, class_name)
     if not callable(java_class):  # py4j's placeholder for a package: the class is not on the class path
         raise RuntimeError(f"io.github.lakehouse.spark.{class_name} is not on Spark's class path: run `make setup`, "
                            "which builds .jars/lakehouse-hadoop.jar from jvm/src, and pass that jar to Spark")
     spark._jsparkSession.udf().register(  # pylint: disable=protected-access
-        sql_name, java_class(*args), getattr(jvm.org.apache.spark.sql.types.DataTypes, return_type))
+        sql_name, java_class(*args), jvm.org.apache.spark.sql.types.DataType.fromJson(return_type.json()))
 
 
 def line_shape(spark: SparkSession, line: Column, known: tuple[str, ...]) -> Column:
@@ -82,7 +84,7 @@ def line_shape(spark: SparkSession, line: Column, known: tuple[str, ...]) -> Col
     .jars/lakehouse-hadoop.jar by `make setup`) answers both in one pass that skips the values,
     with the same rules as Spark's JSON functions. `spark` is the session of the DataFrame it
     is used on."""
-    register_java_function(spark, "JsonLineShape", _LINE_SHAPE, "IntegerType", ",".join(known))
+    register_java_function(spark, "JsonLineShape", _LINE_SHAPE, T.IntegerType(), ",".join(known))
     return F.call_function(_LINE_SHAPE, line)
 
 
@@ -90,13 +92,14 @@ def rescue_fields(events: DataFrame, known: tuple[str, ...]) -> DataFrame:
     """Replace `_unknown_fields_line` (see parse_events) by `_rescued`: the line's top-level
     fields outside `known`, as a map of their JSON text (null when there are none).
 
-    Apart from parse_events on purpose: map_filter is a higher-order function, which Spark
-    cannot compile, and in the same projection it would make every line's parse interpreted
-    (measured: 16 s instead of 11.5 s per million lines). Here it runs on valid rows only,
-    and parses only the lines that have such a field (17% of the benchmark's events)."""
-    known_fields = F.array(*[F.lit(name) for name in known])
-    as_map = F.from_json("_unknown_fields_line", T.MapType(T.StringType(), T.StringType()))
-    return (events.withColumn("_rescued", F.map_filter(as_map, lambda k, _v: ~F.array_contains(known_fields, k)))
+    Apart from parse_events on purpose: it runs on valid rows only, and parses only the lines
+    that have such a field (17% of the benchmark's events). The project's JsonUnknownFields
+    (jvm/src) reads them in one pass that skips the known fields' values, called from generated
+    code; from_json to a map and map_filter took two, and map_filter, a higher-order function,
+    made Spark interpret every expression of the projection it was in."""
+    register_java_function(events.sparkSession, "JsonUnknownFields", _UNKNOWN_FIELDS,
+                           T.MapType(T.StringType(), T.StringType()), ",".join(known))
+    return (events.withColumn("_rescued", F.call_function(_UNKNOWN_FIELDS, F.col("_unknown_fields_line")))
             .drop("_unknown_fields_line"))
 
 

@@ -4,6 +4,7 @@ import datetime as dt
 import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from jobs.common.session import sql_settings
 from schemas.events import EVENT_JSON_FIELDS, KNOWN_EVENT_TYPES
@@ -123,7 +124,7 @@ def test_delivery_ts_reads_each_file_of_a_partition_as_its_own(spark):
 
 def test_a_java_function_missing_from_the_class_path_says_how_to_build_it(spark):
     with pytest.raises(RuntimeError, match=r"NoSuchFunction is not on Spark's class path: run `make setup`"):
-        register_java_function(spark, "NoSuchFunction", "lakehouse_no_such_function", "LongType")
+        register_java_function(spark, "NoSuchFunction", "lakehouse_no_such_function", T.LongType())
 
 
 def test_rescue_fields_keeps_unknown_new_fields_in_rescued(spark):
@@ -131,6 +132,46 @@ def test_rescue_fields_keeps_unknown_new_fields_in_rescued(spark):
                             EVENT_JSON_FIELDS)
     assert [row["_rescued"] for row in rescued.collect()] == [{"app_version": "5.3.0", "device": '{"os":"ios"}'}, None]
     assert "_unknown_fields_line" not in rescued.columns
+
+
+# Lines with fields outside the contract, as JSON writes them: nested values with spaces, numbers
+# of every form, escapes, single quotes, a known field's name inside an unknown one, no unknown field
+RESCUE_LINES = [
+    '{"event_id":"e1","device":{ "os" : "ios", "v": [1, 2.50, -3e2] },"app_version":"5.3.0"}',
+    '{"zzz":null,"event_id":"e1","n":12,"f":1.500,"big":123456789012345678901234567890,"e":1E-7,"t":true,"x":false}',
+    '{"esc":"a\\"b\\\\c\\u00e9\\n","arr":[],"obj":{},"event_id":"e1"}',
+    "{'quoted':'single','event_id':'e1','deep':{'a':{'b':[{'c':null}]}}}",
+    '{"event_id":"e1","wrapper":{"event_id":"inner","context":{"ip":"1.1.1.1"}},"context":{"ip":"2.2.2.2"}}',
+    '{"\u00e9t\u00e9":"summer","event_id":"e1"}',
+    '{"event_id":"e1","context":{"ip":"1.2.3.4"}}',
+    None,
+]
+
+
+def test_rescue_fields_gives_what_from_json_and_map_filter_gave(spark):
+    # the expressions rescue_fields used before JsonUnknownFields, as the reference
+    frame = spark.createDataFrame(list(enumerate(RESCUE_LINES)), "i int, _unknown_fields_line string")
+    known = F.array(*[F.lit(name) for name in EVENT_JSON_FIELDS])
+    as_map = F.from_json("_unknown_fields_line", T.MapType(T.StringType(), T.StringType()))
+    expected = frame.select("i", F.map_filter(as_map, lambda k, _v: ~F.array_contains(known, k)).alias("_rescued"))
+    rescued = {row["i"]: row["_rescued"] for row in rescue_fields(frame, EVENT_JSON_FIELDS).collect()}
+    # (maps cannot be sorted, so chispa cannot compare these frames; an empty map was no field)
+    assert rescued == {row["i"]: row["_rescued"] or None for row in expected.collect()}
+    assert rescued[0] == {"device": '{"os":"ios","v":[1,2.5,-300.0]}', "app_version": "5.3.0"}
+    assert rescued[6] is None and rescued[7] is None
+
+
+def test_rescue_fields_keeps_a_repeated_field_once_with_its_last_value(spark):
+    frame = spark.createDataFrame([('{"event_id":"e1","app":"a","app":{"v":2}}',)], "_unknown_fields_line string")
+    assert rescue_fields(frame, EVENT_JSON_FIELDS).first()["_rescued"] == {"app": '{"v":2}'}
+
+
+def test_rescue_fields_is_compiled_by_whole_stage_codegen(spark):
+    with generated_code(spark):
+        frame = spark.createDataFrame([(RESCUE_LINES[0], "1.2.3.4")], "_unknown_fields_line string, ip string")
+        rescued = rescue_fields(frame, EVENT_JSON_FIELDS).withColumn("ip", F.lower(F.trim("ip")))
+        plan = rescued._jdf.queryExecution().executedPlan().toString()
+    assert not [line for line in plan.splitlines() if line.lstrip(" +-").startswith("Project")], plan
 
 
 def test_parse_events_is_compiled_by_whole_stage_codegen(spark):

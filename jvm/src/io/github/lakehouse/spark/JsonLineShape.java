@@ -29,7 +29,8 @@ public final class JsonLineShape implements UDF1<String, Integer> {
     public static final int KNOWN_FIELDS = 1;
     public static final int UNKNOWN_FIELDS = 2;
 
-    private static final JsonFactory FACTORY = new JsonFactoryBuilder()
+    /** How Spark's JSON functions read JSON: single quotes and unescaped control characters allowed. */
+    static final JsonFactory FACTORY = new JsonFactoryBuilder()
             .enable(JsonReadFeature.ALLOW_UNESCAPED_CONTROL_CHARS)
             .enable(JsonReadFeature.ALLOW_SINGLE_QUOTES)
             .build();
