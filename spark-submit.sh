@@ -54,10 +54,15 @@ cd "$ROOT"
 export LAKEHOUSE_HOME="$ROOT"
 # Reading the configuration here fails fast, before a JVM starts, on a bad key or env.
 mapfile -t VALUES < <("$PY" -m jobs.common.config --env "$ENV_NAME" "${PROJECT_CONF[@]}" \
-  spark.master spark.driver_memory) || exit 1
-[ ${#VALUES[@]} -eq 2 ] || exit 1
+  spark.master spark.driver_memory spark.settings.spark.driver.defaultJavaOptions \
+  spark.settings.spark.driver.extraJavaOptions) || exit 1
+[ ${#VALUES[@]} -eq 4 ] || exit 1
 MASTER="${MASTER:-${VALUES[0]}}"
 DRIVER_MEMORY="${VALUES[1]}"
+# The driver's JVM starts here, before the job reads its configuration: its options too.
+DRIVER_OPTIONS=()
+[ -z "${VALUES[2]}" ] || DRIVER_OPTIONS+=(--conf "spark.driver.defaultJavaOptions=${VALUES[2]}")
+[ -z "${VALUES[3]}" ] || DRIVER_OPTIONS+=(--conf "spark.driver.extraJavaOptions=${VALUES[3]}")
 
 shopt -s nullglob
 JAR_FILES=("$ROOT"/.jars/*.jar)
@@ -103,5 +108,6 @@ exec "$SUBMIT" \
   --driver-class-path "$ROOT/.jars/lakehouse-hadoop.jar" \
   --conf spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension \
   --conf spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog \
+  "${DRIVER_OPTIONS[@]}" \
   "${SPARK_CONF[@]}" \
   "$ROOT/jobs/__main__.py" --env "$ENV_NAME" "${PROJECT_CONF[@]}" "$JOB" "$@"

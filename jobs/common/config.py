@@ -322,6 +322,18 @@ def _coerce(kind: Any, value: Any, key: str) -> Any:
     return str(value)
 
 
+def _value_at(cfg: JobConfig, key: str) -> Any:
+    """The value at a dotted key. Under a mapping (spark.settings) the rest of the key is one
+    Spark setting's name, dots and all, and an absent one is an empty string."""
+    value: Any = cfg
+    parts = key.split(".")
+    for index, part in enumerate(parts):
+        if isinstance(value, Mapping):
+            return value.get(".".join(parts[index:]), "")
+        value = getattr(value, part)
+    return value
+
+
 def _print_values(argv: list[str]) -> int:
     """`python -m jobs.common.config --env E [--conf k=v]... KEY...` prints each value on a line.
     spark-submit.sh uses it, so a bad configuration fails before a JVM starts."""
@@ -336,10 +348,7 @@ def _print_values(argv: list[str]) -> int:
     try:
         cfg = load_config(args.env, args.conf)
         for key in args.keys:
-            value: Any = cfg
-            for part in key.split("."):
-                value = getattr(value, part)
-            print(value)
+            print(_value_at(cfg, key))
     except (ConfigError, AttributeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from jobs.common import session
-from jobs.common.config import PROJECT_ROOT, ConfigError, load_config, resolve_path
+from jobs.common.config import PROJECT_ROOT, ConfigError, _print_values, load_config, resolve_path
 
 
 def test_load_config_merges_base_env_and_overrides():
@@ -113,3 +113,11 @@ def test_a_set_up_without_the_local_file_system_jar_is_told_to_run_make_setup(mo
     monkeypatch.setattr(session, "LOCAL_FS_JAR", tmp_path / "lakehouse-hadoop.jar")
     with pytest.raises(session.SetupError, match=r"lakehouse-hadoop.jar is missing: run `make setup`"):
         session.pinned_jars()
+
+
+def test_print_values_reads_a_spark_setting_by_its_dotted_name_and_an_absent_one_as_empty(capsys):
+    # spark-submit.sh reads the driver's JVM options this way, before a JVM starts.
+    assert _print_values(["--env", "bench", "spark.driver_memory", "spark.settings.spark.driver.defaultJavaOptions",
+                          "spark.settings.spark.driver.extraJavaOptions", "spark.settings.spark.no.such.key"]) == 0
+    assert capsys.readouterr().out.split("\n") == [
+        "6g", "-Djdk.nio.maxCachedBufferSize=262144", "-XX:+UseParallelGC", "", ""]
