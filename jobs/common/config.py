@@ -229,6 +229,15 @@ def _list_conf_files() -> list[str]:
     return [p.name for p in archive.iterdir()] if archive else []
 
 
+def _key_parts(key: str) -> list[str]:
+    """A dotted configuration key's parts. spark.settings.<spark key> keeps its dots: the rest
+    is one Spark setting's name."""
+    parts = key.strip().split(".")
+    if parts[:2] == ["spark", "settings"] and len(parts) > 2:
+        parts = parts[:2] + [".".join(parts[2:])]
+    return parts
+
+
 def _parse_override(item: str) -> dict[str, Any]:
     key, sep, raw = item.partition("=")
     if not sep or not key.strip():
@@ -236,10 +245,7 @@ def _parse_override(item: str) -> dict[str, Any]:
     value = yaml.safe_load(raw) if raw.strip() else None
     node: dict[str, Any] = {}
     cursor = node
-    parts = key.strip().split(".")
-    # spark.settings.<spark key> keeps its dots: the rest is one Spark setting name.
-    if parts[:2] == ["spark", "settings"] and len(parts) > 2:
-        parts = parts[:2] + [".".join(parts[2:])]
+    parts = _key_parts(key)
     for part in parts[:-1]:
         cursor = cursor.setdefault(part, {})
     cursor[parts[-1]] = value
@@ -323,14 +329,10 @@ def _coerce(kind: Any, value: Any, key: str) -> Any:
 
 
 def _value_at(cfg: JobConfig, key: str) -> Any:
-    """The value at a dotted key. Under a mapping (spark.settings) the rest of the key is one
-    Spark setting's name, dots and all, and an absent one is an empty string."""
+    """The value at a dotted key; a Spark setting absent from spark.settings is an empty string."""
     value: Any = cfg
-    parts = key.split(".")
-    for index, part in enumerate(parts):
-        if isinstance(value, Mapping):
-            return value.get(".".join(parts[index:]), "")
-        value = getattr(value, part)
+    for part in _key_parts(key):
+        value = value.get(part, "") if isinstance(value, Mapping) else getattr(value, part)
     return value
 
 
