@@ -47,12 +47,12 @@ $(JARS)/.resolved: jvm/pom.xml
 	touch $@
 
 # The project's own JVM classes (jvm/src: a local file system that starts no chmod or readlink
-# process per file; JsonLineShape, JsonUnknownFields and FileHourEnd, functions of silver_events),
-# compiled against the Hadoop, Jackson and Spark API jars pyspark ships, so with no network.
+# process per file; JsonContract, JsonUnknownFields and FileHourEnd, functions of silver_events),
+# compiled against the Hadoop, Jackson, Scala and Spark API jars pyspark ships, so with no network.
 $(LOCAL_FS_JAR): $(wildcard jvm/src/io/github/lakehouse/*/*.java) $(JARS)/.resolved $(VENV)/.installed
 	rm -rf build/jvm && mkdir -p build/jvm
 	javac --release 17 -Xlint:all,-options -Werror -d build/jvm \
-	  -cp "$$(ls $(VENV)/lib/python3*/site-packages/pyspark/jars/{hadoop-client-api,jackson-core,spark-sql-api_}*.jar | paste -sd:)" \
+	  -cp "$$(ls $(VENV)/lib/python3*/site-packages/pyspark/jars/{hadoop-client-api,jackson-core,scala-library,spark-sql-api_}*.jar | paste -sd:)" \
 	  $(filter %.java,$^)
 	jar cf $@ -C build/jvm .
 

@@ -19,10 +19,11 @@ EARLIEST_VALID_TS = "2000-01-01 00:00:00"
 # A device clock may run a little ahead of the collector; more than this is a broken clock.
 FUTURE_TOLERANCE = "INTERVAL 1 HOUR"
 REQUIRED = ("event_id", "event_type", "event_ts_text", "anonymous_id")
-_CORRUPT = "_corrupt_record"
-# line_shape's answers (io.github.lakehouse.spark.JsonLineShape) and its SQL function's name
-NOT_ONE_OBJECT, KNOWN_FIELDS, UNKNOWN_FIELDS = 0, 1, 2
-_LINE_SHAPE = "lakehouse_json_line_shape"
+# read_contract's shapes of a line (io.github.lakehouse.spark.JsonContract), its SQL function's
+# name, and the Spark types it reads
+MALFORMED, KNOWN_FIELDS, UNKNOWN_FIELDS = 0, 1, 2
+_CONTRACT = "lakehouse_json_contract"
+_CONTRACT_TYPES = {T.StringType(): "string", T.LongType(): "long", T.IntegerType(): "int"}
 _FILE_HOUR_END = "lakehouse_file_hour_end"  # FileHourEnd's SQL function (see delivery_ts)
 _UNKNOWN_FIELDS = "lakehouse_json_unknown_fields"  # JsonUnknownFields' SQL function (see rescue_fields)
 _ISO_FORMATS = ("yyyy-MM-dd'T'HH:mm:ss.SSSXXX", "yyyy-MM-dd'T'HH:mm:ssXXX")
@@ -71,21 +72,41 @@ def register_java_function(spark: SparkSession, class_name: str, sql_name: str, 
         sql_name, java_class(*args), jvm.org.apache.spark.sql.types.DataType.fromJson(return_type.json()))
 
 
-def line_shape(spark: SparkSession, line: Column, known: tuple[str, ...]) -> Column:
-    """What each line is as JSON: NOT_ONE_OBJECT, KNOWN_FIELDS (one object whose top-level
-    fields are all in `known`) or UNKNOWN_FIELDS (one object with some other field).
+def contract_leaves(contract: T.StructType) -> list[tuple[str, T.DataType]]:
+    """Every leaf field of a JSON contract as (path, type), in order: a top-level field, or
+    `struct.name` for a field of a top-level struct."""
+    leaves = []
+    for field in contract.fields:
+        if isinstance(field.dataType, T.StructType):
+            leaves += [(f"{field.name}.{inner.name}", inner.dataType) for inner in field.dataType.fields]
+        else:
+            leaves.append((field.name, field.dataType))
+    return leaves
 
-    from_json stops after the first JSON value and ignores what follows, so '{..}}' or two
-    objects glued together would pass it: a line is valid only if it is exactly one object
-    (spaces before it, JSON whitespace after it). And a field outside `known` is rescued, not
-    dropped. Spark's own functions answer both with three more parses of each line
-    (json_array_length of '[line,{}]' and of '[line]', json_object_keys), which took a third
-    of silver_events' parse. The project's JsonLineShape (jvm/src, built into
-    .jars/lakehouse-hadoop.jar by `make setup`) answers both in one pass that skips the values,
-    with the same rules as Spark's JSON functions. `spark` is the session of the DataFrame it
-    is used on."""
-    register_java_function(spark, "JsonLineShape", _LINE_SHAPE, T.IntegerType(), ",".join(known))
-    return F.call_function(_LINE_SHAPE, line)
+
+def read_contract(spark: SparkSession, line: Column, contract: T.StructType) -> Column:
+    """Each line read against `contract` (string, long and int fields, and structs of them):
+    a struct of every leaf field's value, named by its last name (context.ip is `ip`), and
+    `shape`: MALFORMED (not exactly one JSON object with the contract's types: spaces before
+    it, JSON whitespace after it), KNOWN_FIELDS (one whose top-level fields are all in the
+    contract) or UNKNOWN_FIELDS (one with some other top-level field, to rescue).
+
+    The values, and which lines are malformed, are those of Spark's from_json in PERMISSIVE
+    mode with the same schema, plus the one-object rule: from_json stops after the first JSON
+    value, so '{..}}' or two objects glued together would pass it. The project's JsonContract
+    (jvm/src, built into .jars/lakehouse-hadoop.jar by `make setup`) does it all in one pass
+    over the line, where from_json and the check of its shape and fields took two: from_json
+    alone was 42% of silver_events' parse. `spark` is the session of the DataFrame it is used
+    on."""
+    leaves = contract_leaves(contract)
+    names = [path.split(".")[-1] for path, _ in leaves]
+    if len(set(names)) != len(names) or "shape" in names:
+        raise ValueError(f"the contract's leaf names must be unique and not 'shape': {names}")
+    spec = ",".join(f"{path}:{_CONTRACT_TYPES[dtype]}" for path, dtype in leaves)
+    row = T.StructType([T.StructField(name, dtype) for name, (_, dtype) in zip(names, leaves)]
+                       + [T.StructField("shape", T.IntegerType())])
+    register_java_function(spark, "JsonContract", _CONTRACT, row, spec)
+    return F.call_function(_CONTRACT, line)
 
 
 def rescue_fields(events: DataFrame, known: tuple[str, ...]) -> DataFrame:
@@ -110,30 +131,20 @@ def parse_events(raw: DataFrame, business_time_zone: str, known_types: tuple[str
     pseudonymisation: `ip` and `email` are still clear text), the raw `value`,
     `reject_reason` (null for a valid event) and `_unknown_fields_line`, which
     rescue_fields turns into `_rescued`."""
-    schema = T.StructType(EVENT_JSON.fields + [T.StructField(_CORRUPT, T.StringType())])
-    options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT}
-    parsed = raw.withColumn("j", F.from_json("value", schema, options))
+    parsed = raw.withColumn("j", read_contract(raw.sparkSession, F.col("value"), EVENT_JSON))
     event_ts = parse_timestamp(F.col("j.event_ts"))
     delivered = delivery_ts(raw.sparkSession, F.col("_source_file"), F.col("_ingested_at"))
+    names = [path.split(".")[-1] for path, _ in contract_leaves(EVENT_JSON)]
     typed = parsed.select(
-        "value", "_source_file", "_ingested_at", "_batch_id", "j",
-        line_shape(raw.sparkSession, F.col("value"), EVENT_JSON_FIELDS).alias("shape"),
-        F.col("j.event_id").alias("event_id"), F.col("j.event_type").alias("event_type"),
-        event_ts.alias("event_ts"), F.col("j.event_ts").alias("event_ts_text"), delivered.alias("delivered_ts"),
-        F.col("j.anonymous_id").alias("anonymous_id"), F.col("j.user_id").alias("user_id"),
-        F.col("j.platform").alias("platform"),
-        *[F.col(f"j.context.{name}").alias(name) for name in
-          ("ip", "user_agent", "page_path", "referrer", "utm_source", "utm_medium", "utm_campaign")],
-        *[F.col(f"j.properties.{name}").alias(name) for name in
-          ("product_id", "quantity", "price_cents", "order_id", "amount_cents", "experiment_id", "variant",
-           "email", "element")],
+        "value", "_source_file", "_ingested_at", "_batch_id", F.col("j.shape").alias("shape"),
+        *[(event_ts if name == "event_ts" else F.col(f"j.{name}")).alias(name) for name in names],
+        F.col("j.event_ts").alias("event_ts_text"), delivered.alias("delivered_ts"),
     ).withColumn("_unknown_fields_line", F.when(F.col("shape") == UNKNOWN_FIELDS, F.col("value")))
     missing = F.lit(False)
     for name in REQUIRED:
         missing = missing | F.col(name).isNull() | (F.trim(F.col(name)) == "")
     reason = (F.when(F.trim(F.coalesce("value", F.lit(""))) == "", F.lit(EMPTY_LINE))
-              .when(F.col("j").isNull() | F.col(f"j.{_CORRUPT}").isNotNull() | (F.col("shape") == NOT_ONE_OBJECT),
-                    F.lit(MALFORMED_JSON))
+              .when(F.col("shape") == MALFORMED, F.lit(MALFORMED_JSON))
               .when(missing, F.lit(MISSING_FIELD))
               .when(F.col("event_ts").isNull() | (F.col("event_ts") < F.lit(EARLIEST_VALID_TS).cast("timestamp")),
                     F.lit(INVALID_TIMESTAMP))
@@ -142,7 +153,7 @@ def parse_events(raw: DataFrame, business_time_zone: str, known_types: tuple[str
     return (typed
             .withColumn("reject_reason", reason)
             .withColumn("event_date", F.to_date(F.from_utc_timestamp("event_ts", business_time_zone)))
-            .drop("j", "shape", "delivered_ts", "event_ts_text"))
+            .drop("shape", "delivered_ts", "event_ts_text"))
 
 
 def id_hash() -> Column:

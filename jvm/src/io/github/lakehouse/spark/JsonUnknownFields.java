@@ -1,12 +1,8 @@
 package io.github.lakehouse.spark;
 
-import com.fasterxml.jackson.core.JsonEncoding;
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -21,8 +17,8 @@ import org.apache.spark.sql.api.java.UDF1;
  * for a JSON null, and the JSON text of any other value, written by Jackson as Spark writes it.
  * Known fields are skipped, never built. A name repeated in the line is kept once, with its
  * last value (from_json would keep both, which Spark's maps do not allow elsewhere). It reads
- * JSON as {@link JsonLineShape} does, and is meant for the lines that answers
- * {@link JsonLineShape#UNKNOWN_FIELDS} for.
+ * JSON as {@link JsonContract} does, and is meant for the lines it finds
+ * {@link JsonContract#UNKNOWN_FIELDS} in.
  *
  * <p>One pass in generated code, where from_json to a map and map_filter (a higher-order
  * function Spark interprets, with every expression of its projection) took two.
@@ -42,7 +38,7 @@ public final class JsonUnknownFields implements UDF1<String, Map<String, String>
         if (line == null) {
             return null;
         }
-        try (JsonParser parser = JsonLineShape.FACTORY.createParser(line)) {
+        try (JsonParser parser = JsonContract.FACTORY.createParser(line)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 return null;
             }
@@ -73,10 +69,6 @@ public final class JsonUnknownFields implements UDF1<String, Map<String, String>
         if (value == JsonToken.VALUE_STRING) {
             return parser.getText();
         }
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (JsonGenerator generator = JsonLineShape.FACTORY.createGenerator(out, JsonEncoding.UTF8)) {
-            generator.copyCurrentStructure(parser);
-        }
-        return out.toString(StandardCharsets.UTF_8);
+        return JsonContract.jsonText(parser);
     }
 }
