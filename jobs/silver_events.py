@@ -22,10 +22,9 @@ from pyspark.sql import functions as F
 from jobs.common.refine import refine_lines
 from jobs.common.secrets import require_pseudonym_key
 from schemas.bronze import EVENTS_RAW
-from schemas.events import EVENT_JSON_FIELDS, EVENTS, KNOWN_EVENT_TYPES
+from schemas.events import EVENTS, KNOWN_EVENT_TYPES
 from transformations.common import conform
-from transformations.events import (dedupe_events, first_copies, parse_events, pseudonymise, repeated_event_ids,
-                                    rescue_fields)
+from transformations.events import dedupe_events, first_copies, parse_events, pseudonymise, repeated_event_ids
 
 SUMMARY = "bronze.events_raw -> silver.events (typed, UTC, deduplicated, PII hashed) + ops.quarantine"
 DATES = None
@@ -55,9 +54,9 @@ def run(spark, cfg, args, ctx):
 
 
 def shape(valid: DataFrame, key: DataFrame, kept: list[DataFrame], max_broadcast_ids: int) -> DataFrame:
-    """The valid parsed lines as silver.events: deduplicated, unknown fields rescued, PII hashed."""
-    return conform(pseudonymise(rescue_fields(dedupe(valid, kept, max_broadcast_ids), EVENT_JSON_FIELDS), key,
-                                {"ip_hash": "ip", "email_hash": "email"}), EVENTS)
+    """The valid parsed lines as silver.events: deduplicated, PII hashed."""
+    return conform(pseudonymise(dedupe(valid, kept, max_broadcast_ids), key, {"ip_hash": "ip", "email_hash": "email"}),
+                   EVENTS)
 
 
 def dedupe(valid: DataFrame, kept: list[DataFrame], max_broadcast_ids: int) -> DataFrame:

@@ -5,7 +5,7 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from schemas.events import EVENT_JSON, EVENT_JSON_FIELDS
+from schemas.events import EVENT_JSON
 
 # Reason codes of rejected event lines (ops.quarantine.reason), checked in this order.
 EMPTY_LINE = "empty_line"
@@ -25,7 +25,6 @@ MALFORMED, KNOWN_FIELDS, UNKNOWN_FIELDS = 0, 1, 2
 _CONTRACT = "lakehouse_json_contract"
 _CONTRACT_TYPES = {T.StringType(): "string", T.LongType(): "long", T.IntegerType(): "int"}
 _FILE_HOUR_END = "lakehouse_file_hour_end"  # FileHourEnd's SQL function (see delivery_ts)
-_UNKNOWN_FIELDS = "lakehouse_json_unknown_fields"  # JsonUnknownFields' SQL function (see rescue_fields)
 _ISO_FORMATS = ("yyyy-MM-dd'T'HH:mm:ss.SSSXXX", "yyyy-MM-dd'T'HH:mm:ssXXX")
 _NAIVE_FORMATS = ("yyyy-MM-dd HH:mm:ss.SSS", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd'T'HH:mm:ss.SSS",
                   "yyyy-MM-dd'T'HH:mm:ss")
@@ -86,51 +85,41 @@ def contract_leaves(contract: T.StructType) -> list[tuple[str, T.DataType]]:
 
 def read_contract(spark: SparkSession, line: Column, contract: T.StructType) -> Column:
     """Each line read against `contract` (string, long and int fields, and structs of them):
-    a struct of every leaf field's value, named by its last name (context.ip is `ip`), and
+    a struct of every leaf field's value, named by its last name (context.ip is `ip`);
+    `_rescued`, the line's top-level fields outside the contract as a map of their JSON text
+    (null when there are none), so that a field new clients send is kept, not lost; and
     `shape`: MALFORMED (not exactly one JSON object with the contract's types: spaces before
-    it, JSON whitespace after it), KNOWN_FIELDS (one whose top-level fields are all in the
-    contract) or UNKNOWN_FIELDS (one with some other top-level field, to rescue).
+    it, JSON whitespace after it; all else null), KNOWN_FIELDS (one whose top-level fields
+    are all in the contract) or UNKNOWN_FIELDS (one with some other top-level field).
 
     The values, and which lines are malformed, are those of Spark's from_json in PERMISSIVE
     mode with the same schema, plus the one-object rule: from_json stops after the first JSON
     value, so '{..}}' or two objects glued together would pass it. The project's JsonContract
     (jvm/src, built into .jars/lakehouse-hadoop.jar by `make setup`) does it all in one pass
-    over the line, where from_json and the check of its shape and fields took two: from_json
-    alone was 42% of silver_events' parse. `spark` is the session of the DataFrame it is used
-    on."""
+    over the line, called from generated code, where from_json, the check of its shape and
+    fields, and from_json to a map for the rescue took three: from_json alone was 42% of
+    silver_events' parse. The rescued map gives what from_json to a map of strings gave for
+    those fields (a string's text, null, or the JSON text of any other value), but a field
+    named twice is kept once, with its last value. `spark` is the session of the DataFrame it
+    is used on."""
     leaves = contract_leaves(contract)
     names = [path.split(".")[-1] for path, _ in leaves]
-    if len(set(names)) != len(names) or "shape" in names:
-        raise ValueError(f"the contract's leaf names must be unique and not 'shape': {names}")
+    if len(set(names)) != len(names) or {"_rescued", "shape"} & set(names):
+        raise ValueError(f"the contract's leaf names must be unique and not '_rescued' or 'shape': {names}")
     spec = ",".join(f"{path}:{_CONTRACT_TYPES[dtype]}" for path, dtype in leaves)
     row = T.StructType([T.StructField(name, dtype) for name, (_, dtype) in zip(names, leaves)]
-                       + [T.StructField("shape", T.IntegerType())])
+                       + [T.StructField("_rescued", T.MapType(T.StringType(), T.StringType())),
+                          T.StructField("shape", T.IntegerType())])
     register_java_function(spark, "JsonContract", _CONTRACT, row, spec)
     return F.call_function(_CONTRACT, line)
-
-
-def rescue_fields(events: DataFrame, known: tuple[str, ...]) -> DataFrame:
-    """Replace `_unknown_fields_line` (see parse_events) by `_rescued`: the line's top-level
-    fields outside `known`, as a map of their JSON text (null when there are none).
-
-    Apart from parse_events on purpose: it runs on valid rows only, and parses only the lines
-    that have such a field (17% of the benchmark's events). The project's JsonUnknownFields
-    (jvm/src) reads them in one pass that skips the known fields' values, called from generated
-    code; from_json to a map and map_filter took two, and map_filter, a higher-order function,
-    made Spark interpret every expression of the projection it was in."""
-    register_java_function(events.sparkSession, "JsonUnknownFields", _UNKNOWN_FIELDS,
-                           T.MapType(T.StringType(), T.StringType()), ",".join(known))
-    return (events.withColumn("_rescued", F.call_function(_UNKNOWN_FIELDS, F.col("_unknown_fields_line")))
-            .drop("_unknown_fields_line"))
 
 
 def parse_events(raw: DataFrame, business_time_zone: str, known_types: tuple[str, ...]) -> DataFrame:
     """Parse raw event lines (value, _source_file, _ingested_at, _batch_id).
 
     Returns one row per line: the typed event columns (as in silver.events, before
-    pseudonymisation: `ip` and `email` are still clear text), the raw `value`,
-    `reject_reason` (null for a valid event) and `_unknown_fields_line`, which
-    rescue_fields turns into `_rescued`."""
+    pseudonymisation: `ip` and `email` are still clear text), `_rescued` (see
+    read_contract), the raw `value` and `reject_reason` (null for a valid event)."""
     parsed = raw.withColumn("j", read_contract(raw.sparkSession, F.col("value"), EVENT_JSON))
     event_ts = parse_timestamp(F.col("j.event_ts"))
     delivered = delivery_ts(raw.sparkSession, F.col("_source_file"), F.col("_ingested_at"))
@@ -138,8 +127,8 @@ def parse_events(raw: DataFrame, business_time_zone: str, known_types: tuple[str
     typed = parsed.select(
         "value", "_source_file", "_ingested_at", "_batch_id", F.col("j.shape").alias("shape"),
         *[(event_ts if name == "event_ts" else F.col(f"j.{name}")).alias(name) for name in names],
-        F.col("j.event_ts").alias("event_ts_text"), delivered.alias("delivered_ts"),
-    ).withColumn("_unknown_fields_line", F.when(F.col("shape") == UNKNOWN_FIELDS, F.col("value")))
+        F.col("j._rescued").alias("_rescued"), F.col("j.event_ts").alias("event_ts_text"),
+        delivered.alias("delivered_ts"))
     missing = F.lit(False)
     for name in REQUIRED:
         missing = missing | F.col(name).isNull() | (F.trim(F.col(name)) == "")

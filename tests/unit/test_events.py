@@ -11,7 +11,7 @@ from schemas.events import EVENT_JSON, EVENT_JSON_FIELDS, KNOWN_EVENT_TYPES
 from tests.conftest import generated_code, session_event, silver_events
 from transformations.events import (KNOWN_FIELDS, MALFORMED, UNKNOWN_FIELDS, contract_leaves, dedupe_events,
                                     delivery_ts, first_copies, parse_events, pseudonymise, read_contract,
-                                    register_java_function, repeated_event_ids, rescue_fields)
+                                    register_java_function, repeated_event_ids)
 from transformations.sessions import sessionize
 
 INGESTED = dt.datetime(2024, 3, 2, 0, 0)
@@ -179,11 +179,9 @@ def test_a_java_function_missing_from_the_class_path_says_how_to_build_it(spark)
         register_java_function(spark, "NoSuchFunction", "lakehouse_no_such_function", T.LongType())
 
 
-def test_rescue_fields_keeps_unknown_new_fields_in_rescued(spark):
-    rescued = rescue_fields(parse(spark, [event(extra=',"app_version":"5.3.0","device":{"os":"ios"}'), event()]),
-                            EVENT_JSON_FIELDS)
-    assert [row["_rescued"] for row in rescued.collect()] == [{"app_version": "5.3.0", "device": '{"os":"ios"}'}, None]
-    assert "_unknown_fields_line" not in rescued.columns
+def test_parse_events_keeps_unknown_new_fields_in_rescued(spark):
+    parsed = parse(spark, [event(extra=',"app_version":"5.3.0","device":{"os":"ios"}'), event()])
+    assert [row["_rescued"] for row in parsed.collect()] == [{"app_version": "5.3.0", "device": '{"os":"ios"}'}, None]
 
 
 # Lines with fields outside the contract, as JSON writes them: nested values with spaces, numbers
@@ -200,30 +198,24 @@ RESCUE_LINES = [
 ]
 
 
-def test_rescue_fields_gives_what_from_json_and_map_filter_gave(spark):
-    # the expressions rescue_fields used before JsonUnknownFields, as the reference
-    frame = spark.createDataFrame(list(enumerate(RESCUE_LINES)), "i int, _unknown_fields_line string")
+def test_read_contract_rescues_what_from_json_and_map_filter_gave(spark):
+    # the expressions that rescued fields before the project's Java functions, as the reference
+    frame = spark.createDataFrame(list(enumerate(RESCUE_LINES)), "i int, value string")
     known = F.array(*[F.lit(name) for name in EVENT_JSON_FIELDS])
-    as_map = F.from_json("_unknown_fields_line", T.MapType(T.StringType(), T.StringType()))
+    as_map = F.from_json("value", T.MapType(T.StringType(), T.StringType()))
     expected = frame.select("i", F.map_filter(as_map, lambda k, _v: ~F.array_contains(known, k)).alias("_rescued"))
-    rescued = {row["i"]: row["_rescued"] for row in rescue_fields(frame, EVENT_JSON_FIELDS).collect()}
+    rescued = {row["i"]: row["j"]["_rescued"]
+               for row in frame.select("i", read_contract(spark, F.col("value"), EVENT_JSON).alias("j")).collect()}
     # (maps cannot be sorted, so chispa cannot compare these frames; an empty map was no field)
     assert rescued == {row["i"]: row["_rescued"] or None for row in expected.collect()}
     assert rescued[0] == {"device": '{"os":"ios","v":[1,2.5,-300.0]}', "app_version": "5.3.0"}
     assert rescued[6] is None and rescued[7] is None
 
 
-def test_rescue_fields_keeps_a_repeated_field_once_with_its_last_value(spark):
-    frame = spark.createDataFrame([('{"event_id":"e1","app":"a","app":{"v":2}}',)], "_unknown_fields_line string")
-    assert rescue_fields(frame, EVENT_JSON_FIELDS).first()["_rescued"] == {"app": '{"v":2}'}
-
-
-def test_rescue_fields_is_compiled_by_whole_stage_codegen(spark):
-    with generated_code(spark):
-        frame = spark.createDataFrame([(RESCUE_LINES[0], "1.2.3.4")], "_unknown_fields_line string, ip string")
-        rescued = rescue_fields(frame, EVENT_JSON_FIELDS).withColumn("ip", F.lower(F.trim("ip")))
-        plan = rescued._jdf.queryExecution().executedPlan().toString()
-    assert not [line for line in plan.splitlines() if line.lstrip(" +-").startswith("Project")], plan
+def test_read_contract_rescues_a_repeated_field_once_with_its_last_value(spark):
+    frame = spark.createDataFrame([('{"event_id":"e1","app":"a","app":{"v":2}}',)], "value string")
+    assert frame.select(read_contract(spark, F.col("value"), EVENT_JSON).alias("j")).first()["j"]["_rescued"] == {
+        "app": '{"v":2}'}
 
 
 def test_parse_events_is_compiled_by_whole_stage_codegen(spark):

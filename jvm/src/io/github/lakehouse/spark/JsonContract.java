@@ -13,14 +13,17 @@ import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.api.java.UDF1;
 
 /**
  * A JSON line read against a contract of typed fields, in one streaming pass: a row of the
- * fields' values, in the contract's order, then the line's shape: {@link #MALFORMED},
- * {@link #KNOWN_FIELDS} or {@link #UNKNOWN_FIELDS}.
+ * fields' values, in the contract's order; then its top-level fields outside the contract, as
+ * a map from name to text (null when there are none); then the line's shape:
+ * {@link #MALFORMED}, {@link #KNOWN_FIELDS} or {@link #UNKNOWN_FIELDS}.
  *
  * <p>A line is {@link #MALFORMED} (and all its values null) unless it is exactly one JSON
  * object (only spaces before it, JSON whitespace after it) whose contract fields have the
@@ -30,11 +33,15 @@ import org.apache.spark.sql.api.java.UDF1;
  * default options (single quotes and NaN allowed; unescaped control characters, comments and
  * leading zeros not); a string field takes a JSON string's text or the JSON text of any other
  * value, written by Jackson as Spark writes it; a long or int field takes an integer in its
- * range; a struct field an object; a field named twice keeps its last value.
+ * range; a struct field an object; a field named twice keeps its last value. The fields
+ * outside the contract are what from_json gives for a map of strings (each value a string's
+ * text, null, or the JSON text of any other value), a name named twice kept once, with its
+ * last value (from_json would keep both, which Spark's maps do not allow elsewhere).
  *
  * <p>Spark's from_json builds a Jackson parser per line through a decoding reader and a generic
- * row; checking that the line is one object and which fields it has took another parse. This
- * reads each line once, and skips the values of unknown fields.
+ * row; checking that the line is one object and which fields it has took another parse, and
+ * reading the fields outside the contract a third. This reads each line once, and skips the
+ * values of a struct's unknown fields.
  */
 public final class JsonContract implements UDF1<String, Row> {
     private static final long serialVersionUID = 1L;
@@ -116,12 +123,12 @@ public final class JsonContract implements UDF1<String, Row> {
 
     @Override
     public Row call(String line) {
-        Object[] values = new Object[width + 1];
+        Object[] values = new Object[width + 2];  // the leaves, the rescued fields, the shape
         int shape = read(line, values);
         if (shape == MALFORMED) {
             Arrays.fill(values, null);
         }
-        values[width] = shape;
+        values[width + 1] = shape;
         return RowFactory.create(values);
     }
 
@@ -138,25 +145,33 @@ public final class JsonContract implements UDF1<String, Row> {
         }
         try (JsonParser parser = FACTORY.createParser(line)) {
             parser.nextToken();
-            boolean unknown = readObject(parser, root, values);
+            readObject(parser, root, values);
             if (parser.nextToken() != null) {
                 return MALFORMED;
             }
-            return unknown ? UNKNOWN_FIELDS : KNOWN_FIELDS;
+            return values[width] == null ? KNOWN_FIELDS : UNKNOWN_FIELDS;
         } catch (IOException | RuntimeException notTheContract) {
             return MALFORMED;
         }
     }
 
-    /** Reads the object the parser is at into `values`; true if it had a field `struct` does not know. */
-    private static boolean readObject(JsonParser parser, Field struct, Object[] values) throws IOException {
-        boolean unknown = false;
+    /**
+     * Reads the object the parser is at into `values`. The top level's unknown fields go into
+     * a map at `values[width]`, created by the first: a string's text, null for a JSON null,
+     * the JSON text of any other value (from_json's reading of a map of strings); a name
+     * repeated keeps its place, with its last value. A struct's unknown fields are skipped.
+     */
+    private void readObject(JsonParser parser, Field struct, Object[] values) throws IOException {
         while (parser.nextToken() == JsonToken.FIELD_NAME) {
-            Field field = struct.fields.get(parser.currentName());
+            String name = parser.currentName();
+            Field field = struct.fields.get(name);
             JsonToken token = parser.nextToken();
             if (field == null) {
-                unknown = true;
-                parser.skipChildren();
+                if (struct == root) {
+                    rescued(values).put(name, (String) leaf(parser, token, Type.STRING));
+                } else {
+                    parser.skipChildren();
+                }
             } else if (field.type != Type.STRUCT) {
                 values[field.index] = leaf(parser, token, field.type);
             } else {
@@ -168,7 +183,14 @@ public final class JsonContract implements UDF1<String, Row> {
                 }
             }
         }
-        return unknown;
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<String, String> rescued(Object[] values) {
+        if (values[width] == null) {
+            values[width] = new LinkedHashMap<String, String>();
+        }
+        return (Map<String, String>) values[width];
     }
 
     private static Object leaf(JsonParser parser, JsonToken token, Type type) throws IOException {
