@@ -103,6 +103,10 @@ def read_contract(spark: SparkSession, line: Column, contract: T.StructType) -> 
     named twice is kept once, with its last value. `spark` is the session of the DataFrame it
     is used on."""
     leaves = contract_leaves(contract)
+    unreadable = [f"{path}: {dtype.simpleString()}" for path, dtype in leaves if dtype not in _CONTRACT_TYPES]
+    if unreadable:
+        raise ValueError("read_contract reads string, bigint and int fields, at the top level or in a struct there; "
+                         f"not {unreadable}")
     names = [path.split(".")[-1] for path, _ in leaves]
     if len(set(names)) != len(names) or {"_rescued", "shape"} & set(names):
         raise ValueError(f"the contract's leaf names must be unique and not '_rescued' or 'shape': {names}")

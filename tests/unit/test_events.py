@@ -1,5 +1,6 @@
 """parse_events, dedupe_events, pseudonymise, sessionize: inline rows in, DataFrames compared with chispa."""
 import datetime as dt
+import re
 
 import pytest
 from chispa import assert_df_equality
@@ -172,6 +173,15 @@ def test_delivery_ts_reads_each_file_of_a_partition_as_its_own(spark):
     delivered = frame.select("i", "_source_file", delivery_ts(spark, F.col("_source_file"), F.col("_ingested_at")))
     expected = dict(files)
     assert sorted((r[0], r[2]) for r in delivered.collect()) == [(i, expected[path]) for i, path in rows]
+
+
+@pytest.mark.parametrize("contract,unreadable", [
+    (T.StructType([T.StructField("price", T.DoubleType())]), "price: double"),
+    (T.StructType([T.StructField("a", T.StructType([T.StructField("b", T.StructType())]))]), "a.b: struct<>"),
+])
+def test_read_contract_names_a_field_it_cannot_read(spark, contract, unreadable):
+    with pytest.raises(ValueError, match=re.escape(unreadable)):
+        read_contract(spark, F.col("value"), contract)
 
 
 def test_a_java_function_missing_from_the_class_path_says_how_to_build_it(spark):

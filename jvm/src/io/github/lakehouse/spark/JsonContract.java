@@ -75,17 +75,16 @@ public final class JsonContract implements UDF1<String, Row> {
         }
     }
 
-    /** The line is not what the contract reads; thrown without a stack, and caught in {@link #call}. */
-    private static final class NotTheContract extends IOException {
+    /**
+     * The line is not what the contract reads; caught in {@link #read}. One instance serves every
+     * line and thread, so it has no stack trace and takes no suppressed exceptions (which a
+     * try-with-resources would otherwise add to it).
+     */
+    private static final class NotTheContract extends RuntimeException {
         private static final long serialVersionUID = 1L;
 
         NotTheContract() {
-            super(null, null);
-        }
-
-        @Override
-        public synchronized Throwable fillInStackTrace() {
-            return this;
+            super(null, null, false, false);
         }
     }
 
