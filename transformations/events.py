@@ -83,6 +83,11 @@ def contract_leaves(contract: T.StructType) -> list[tuple[str, T.DataType]]:
     return leaves
 
 
+def leaf_name(path: str) -> str:
+    """The column read_contract gives a leaf at `path`: its last name (context.ip is `ip`)."""
+    return path.split(".")[-1]
+
+
 def read_contract(spark: SparkSession, line: Column, contract: T.StructType) -> Column:
     """Each line read against `contract` (string, long and int fields, and structs of them):
     a struct of every leaf field's value, named by its last name (context.ip is `ip`);
@@ -107,7 +112,7 @@ def read_contract(spark: SparkSession, line: Column, contract: T.StructType) -> 
     if unreadable:
         raise ValueError("read_contract reads string, bigint and int fields, at the top level or in a struct there; "
                          f"not {unreadable}")
-    names = [path.split(".")[-1] for path, _ in leaves]
+    names = [leaf_name(path) for path, _ in leaves]
     if len(set(names)) != len(names) or {"_rescued", "shape"} & set(names):
         raise ValueError(f"the contract's leaf names must be unique and not '_rescued' or 'shape': {names}")
     spec = ",".join(f"{path}:{_CONTRACT_TYPES[dtype]}" for path, dtype in leaves)
@@ -127,7 +132,7 @@ def parse_events(raw: DataFrame, business_time_zone: str, known_types: tuple[str
     parsed = raw.withColumn("j", read_contract(raw.sparkSession, F.col("value"), EVENT_JSON))
     event_ts = parse_timestamp(F.col("j.event_ts"))
     delivered = delivery_ts(raw.sparkSession, F.col("_source_file"), F.col("_ingested_at"))
-    names = [path.split(".")[-1] for path, _ in contract_leaves(EVENT_JSON)]
+    names = [leaf_name(path) for path, _ in contract_leaves(EVENT_JSON)]
     typed = parsed.select(
         "value", "_source_file", "_ingested_at", "_batch_id", F.col("j.shape").alias("shape"),
         *[(event_ts if name == "event_ts" else F.col(f"j.{name}")).alias(name) for name in names],

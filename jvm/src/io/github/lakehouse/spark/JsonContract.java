@@ -51,7 +51,7 @@ public final class JsonContract implements UDF1<String, Row> {
     public static final int UNKNOWN_FIELDS = 2;
 
     /** How from_json reads JSON by default: single quotes and NaN/Infinity allowed, nothing else. */
-    static final JsonFactory FACTORY = new JsonFactoryBuilder()
+    private static final JsonFactory FACTORY = new JsonFactoryBuilder()
             .enable(JsonReadFeature.ALLOW_SINGLE_QUOTES)
             .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
             .build();
@@ -213,7 +213,7 @@ public final class JsonContract implements UDF1<String, Row> {
     }
 
     /** The JSON text of the value at the parser, as Spark writes it; the parser ends on its last token. */
-    static String jsonText(JsonParser parser) throws IOException {
+    private static String jsonText(JsonParser parser) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (JsonGenerator generator = FACTORY.createGenerator(out, JsonEncoding.UTF8)) {
             generator.copyCurrentStructure(parser);
