@@ -47,7 +47,7 @@ $(JARS)/.resolved: jvm/pom.xml
 	touch $@
 
 # The project's own JVM classes (jvm/src: a local file system that starts no chmod or readlink
-# process per file; JsonContract and FileHourEnd, functions of silver_events),
+# process per file; JsonContract, FileHourEnd and ClientTimestamp, functions of silver_events),
 # compiled against the Hadoop, Jackson, Scala and Spark API jars pyspark ships, so with no network.
 $(LOCAL_FS_JAR): $(wildcard jvm/src/io/github/lakehouse/*/*.java) $(JARS)/.resolved $(VENV)/.installed
 	rm -rf build/jvm && mkdir -p build/jvm
