@@ -15,12 +15,23 @@ from jobs.common.config import JobConfig
 from jobs.common.io import merge_into, read_table, table_path
 from jobs.common.runs import RunContext, RunStats
 from jobs.common.secrets import pseudonym_key_frame
+from jobs.common.session import sql_settings
 from jobs.common.streams import checkpoint_dir, process_available
 from schemas.ops import QUARANTINE
 from schemas.spec import TableSpec
 from transformations.quarantine import to_quarantine
 
 log = logging.getLogger(__name__)
+
+# The parsed batch is read by five passes after the one that builds its cache (the
+# quarantine's, the dedupe's and the write), so it is cached: on local disk, as Spark's columns
+# uncompressed. Compressing them was a fifth of silver_events' time, spent mostly hashing ids
+# that do not compress; held uncompressed in the heap, 2.2 GB at 16M events doubled the write's
+# garbage collection. On disk (in the OS's page cache where there is room) each read
+# deserializes the batch, which costs less than the compression did, and the heap keeps its
+# room for the work (docs/PERFORMANCE.md).
+PARSED_CACHE = StorageLevel.DISK_ONLY
+PARSED_CACHE_SETTINGS = {"spark.sql.inMemoryColumnarStorage.compressed": "false"}
 
 
 def refine_lines(spark: SparkSession, cfg: JobConfig, ctx: RunContext, source: TableSpec, target: TableSpec,
@@ -37,11 +48,12 @@ def refine_lines(spark: SparkSession, cfg: JobConfig, ctx: RunContext, source: T
 
     def handle(batch: DataFrame, batch_id: int) -> None:
         # the raw line is needed only by the quarantine: cache it for rejected rows alone
-        parsed = (parse(batch)
-                  .withColumn("value", F.when(F.col("reject_reason").isNotNull(), F.col("value")))
-                  .persist(StorageLevel.MEMORY_AND_DISK))
-        # one pass over the cache for both the outcome and the dates the valid rows touch
-        counts = parsed.groupBy("reject_reason", date_column).count().collect()
+        with sql_settings(batch.sparkSession, PARSED_CACHE_SETTINGS):  # until the first read has built the cache
+            parsed = (parse(batch)
+                      .withColumn("value", F.when(F.col("reject_reason").isNotNull(), F.col("value")))
+                      .persist(PARSED_CACHE))
+            # one pass over the cache for both the outcome and the dates the valid rows touch
+            counts = parsed.groupBy("reject_reason", date_column).count().collect()
         outcome: dict[str | None, int] = {}
         for row in counts:
             outcome[row["reject_reason"]] = outcome.get(row["reject_reason"], 0) + row["count"]
