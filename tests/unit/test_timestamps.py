@@ -4,6 +4,7 @@ import itertools
 
 from pyspark.sql import functions as F
 
+from jobs.common.session import sql_settings
 from transformations.events import parse_timestamp, timestamp_by_formats
 
 YEARS = ("0999", "1000", "1900", "1969", "1970", "2000", "2023", "2024", "9999")
@@ -46,14 +47,11 @@ def test_client_timestamp_gives_the_formats_answer_on_a_grid_of_strings(spark):
 
 
 def test_client_timestamp_reads_no_naive_text_in_a_zone_with_daylight_saving(spark):
-    spark.conf.set("spark.sql.session.timeZone", "America/New_York")
-    try:
+    with sql_settings(spark, {"spark.sql.session.timeZone": "America/New_York"}):
         df = spark.createDataFrame([("2024-03-10 02:30:00.000",), ("2024-11-03 01:30:00.000",),
                                     ("2024-07-01 12:00:00.000",), ("2024-07-01T12:00:00.000Z",)], "text string")
         rows = df.select(parse_timestamp(spark, F.col("text")).alias("fast"),
                          timestamp_by_formats(F.col("text")).alias("formats"),
                          F.call_function("lakehouse_client_timestamp", "text").alias("read")).collect()
-    finally:
-        spark.conf.set("spark.sql.session.timeZone", "UTC")
     assert [r["fast"] for r in rows] == [r["formats"] for r in rows]
     assert [r["read"] is None for r in rows] == [True, True, True, False]
