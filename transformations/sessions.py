@@ -75,6 +75,31 @@ def sessionize(events: DataFrame, business_time_zone: str, gap_seconds: int = SE
     return _session_rows(sessions, business_time_zone)
 
 
+def resessionize(events: DataFrame, sessions: DataFrame, changed: DataFrame, business_time_zone: str,
+                 gap_seconds: int = SESSION_GAP_SECONDS) -> DataFrame:
+    """`sessions` (rows of silver.sessions over some dates) after events of some devices were
+    added or removed (`changed`: their anonymous_id and event_date). A device's sessions from
+    the day before the first date it has a changed event on to the day after the last are
+    built again from its events (`events` must hold each such device's events from one more
+    day on each side, so a session that crosses midnight is seen whole); every other session
+    is kept as it is, since a session depends only on its own device's events. A night's late
+    events touch a few devices on the dates before it, so their sessions are rebuilt, not all
+    of those dates' sessions. Columns and types: those of `sessions`."""
+    spans = (changed.groupBy("anonymous_id")
+             .agg(F.date_sub(F.min("event_date"), 1).alias("_from"), F.date_add(F.max("event_date"), 1).alias("_to")))
+
+    def within(column: str, margin: int) -> Column:
+        return F.col(column).between(F.date_sub("_from", margin), F.date_add("_to", margin))
+
+    touched = events.join(spans, "anonymous_id").where(within("event_date", 1)).drop("_from", "_to")
+    fresh = (sessionize(touched, business_time_zone, gap_seconds)
+             .join(spans, "anonymous_id").where(within("session_date", 0)))
+    kept = (sessions.join(spans, "anonymous_id", "left")
+            .where(F.col("_from").isNull() | ~within("session_date", 0)))
+    as_sessions = [F.col(field.name).cast(field.dataType).alias(field.name) for field in sessions.schema.fields]
+    return kept.select(*sessions.columns).unionByName(fresh.select(*as_sessions))
+
+
 def _days(starts: Column, last: Column, bought_on: Column) -> Column:
     """(event_date, events, purchased) per date of a session, from where each date's run of
     events begins (`starts`: (_day_from, event_date) by _day_from), the number of its last

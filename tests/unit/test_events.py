@@ -8,12 +8,13 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from jobs.common.session import sql_settings
-from schemas.events import EVENT_JSON, EVENT_JSON_FIELDS, KNOWN_EVENT_TYPES
+from schemas.events import EVENT_JSON, EVENT_JSON_FIELDS, KNOWN_EVENT_TYPES, SESSIONS
 from tests.conftest import generated_code, session_event, silver_events
 from transformations.events import (KNOWN_FIELDS, MALFORMED, UNKNOWN_FIELDS, contract_leaves, dedupe_events,
                                     delivery_ts, first_copies, parse_events, pseudonymise, read_contract,
                                     register_java_function, repeated_event_ids)
-from transformations.sessions import sessionize
+from transformations.common import conform
+from transformations.sessions import resessionize, sessionize
 
 INGESTED = dt.datetime(2024, 3, 2, 0, 0)
 FILE = "file:/landing/events/2024-03-01/events_2024-03-01T05.jsonl"
@@ -368,3 +369,29 @@ def test_sessionize_counts_a_sessions_events_on_each_date_and_takes_its_first_us
                          {"event_date": d2, "events": 4, "purchased": True}]
     assert rows["b"]["days"] == [{"event_date": d1, "events": 1, "purchased": False}]
     assert (rows["b"]["user_id"], rows["b"]["person_id"], rows["b"]["is_converted"]) == (None, "b", False)
+
+
+def test_resessionize_rebuilds_the_changed_devices_near_their_changed_dates_and_copies_every_other_session(spark):
+    def at(day, hour, minute=0):
+        return dt.datetime(2024, 3, day, hour, minute) if day else dt.datetime(2024, 2, 29, hour, minute)
+
+    built = [  # the events the sessions were built from
+        session_event("a", "a1", at(1, 10), "page_view", "/"), session_event("a", "a2", at(1, 10, 10), "click"),
+        session_event("a", "a3", at(1, 11), "page_view", "/cart"),  # 50 minutes later: a second session
+        session_event("a", "a4", at(5, 9), "page_view", "/"),  # four days later: far from the late event
+        session_event("b", "b1", at(1, 10), "page_view", "/"),  # no late event
+        session_event("c", "c1", at(0, 23, 50), "page_view", "/"), session_event("c", "c2", at(1, 0, 10), "click")]
+    late = [session_event("a", "a9", at(1, 10, 35), "click"),  # joins a's two sessions of March 1st into one
+            session_event("c", "c9", at(1, 0, 20), "click")]  # extends c's session of February 29th
+    stored = conform(sessionize(silver_events(spark, *built), "UTC"), SESSIONS)
+    # a mark on every stored session: one copied as it is keeps it, one built again loses it
+    stored = stored.withColumn("entry_page", F.concat(F.col("entry_page"), F.lit(" (stored)")))
+    changed = spark.createDataFrame([("a", dt.date(2024, 3, 1)), ("c", dt.date(2024, 3, 1))],
+                                    "anonymous_id string, event_date date")
+    sessions = resessionize(silver_events(spark, *built, *late), stored, changed, "UTC")
+    assert sessions.schema == stored.schema
+    expected = spark.createDataFrame(
+        [("a", at(1, 10), 4, "/"), ("a", at(5, 9), 1, "/ (stored)"), ("b", at(1, 10), 1, "/ (stored)"),
+         ("c", at(0, 23, 50), 3, "/")],
+        "anonymous_id string, started_ts timestamp, event_count long, entry_page string")
+    assert_df_equality(sessions.select(*expected.columns), expected, ignore_row_order=True, ignore_nullable=True)
