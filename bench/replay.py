@@ -147,6 +147,22 @@ def code_label(code: Path) -> str:
     return head + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
+def code_labels(codes: list[Path]) -> dict[Path, str]:
+    """Each code's label (code_label); codes that would share one (two checkouts of one commit,
+    each with its own changes) are told apart by their folder, or by their path if that is
+    shared too, so the summary keeps them apart."""
+    base = {code: code_label(code) for code in codes}
+    labels = {}
+    for code in codes:
+        same = [other for other in codes if base[other] == base[code]]
+        if len(same) == 1:
+            labels[code] = base[code]
+        else:
+            folder_shared = sum(other.name == code.name for other in same) > 1
+            labels[code] = f"{base[code]} ({code if folder_shared else code.name})"
+    return labels
+
+
 def check_code(code: Path) -> None:
     if not (code / "jobs" / "pipeline.py").is_file():
         raise ReplayError(f"{code} is not a checkout of this project (no jobs/pipeline.py)")
@@ -180,9 +196,9 @@ class Plan:
     check: bool
 
 
-def replay_once(plan: Plan, code: Path, name: str, round_: int) -> Replay:
-    """One run of the steps with `code` on a fresh copy named `name` (removed after; its log
-    and any event log stay in the scratch folder)."""
+def replay_once(plan: Plan, code: Path, label: str, name: str, round_: int) -> Replay:
+    """One run of the steps with `code` (reported as `label`) on a fresh copy named `name`
+    (removed after; its log and any event log stay in the scratch folder)."""
     root, log = plan.scratch / name, plan.scratch / f"{name}.log"
     prepare(plan.world, root, plan.night)
     before, began = table_versions(root / "warehouse"), time.time()
@@ -197,7 +213,7 @@ def replay_once(plan: Plan, code: Path, name: str, round_: int) -> Replay:
     if (root / "event_log").is_dir() and any((root / "event_log").iterdir()):
         shutil.move(root / "event_log", plan.scratch / f"event_log-{name}")
     shutil.rmtree(root)
-    return Replay(code_label(code), round_, measured.wall_s, measured.peak_rss_mb,
+    return Replay(label, round_, measured.wall_s, measured.peak_rss_mb,
                   {r["job"]: round(r["duration_ms"] / 1000, 1) for r in runs}, tables)
 
 
@@ -261,6 +277,7 @@ def main(argv: list[str]) -> int:
     codes = [c.resolve() for c in args.code or [PROJECT_ROOT]]
     for code in codes:
         check_code(code)
+    labels = code_labels(codes)
     night = the_night(world / "warehouse", steps, args.run)
     plan = Plan(world, (args.scratch or world / "replay").resolve(), steps, night, args.env, tuple(args.conf),
                 args.check)
@@ -272,7 +289,7 @@ def main(argv: list[str]) -> int:
     replays = []
     for round_ in range(1, args.rounds + 1):
         for number, code in enumerate(codes, start=1):
-            replay = replay_once(plan, code, f"code{number}-round{round_}", round_)
+            replay = replay_once(plan, code, labels[code], f"code{number}-round{round_}", round_)
             for table in replay.tables:
                 if table not in world_tables:
                     world_tables[table] = (digest(world / "warehouse" / table) if args.run == "last"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.replay import Replay, ReplayError, parse_steps, report, table_versions, the_night
+from bench.replay import Replay, ReplayError, code_labels, parse_steps, report, table_versions, the_night
 from bench.rollback import RollbackError, copy_tree, roll_back_streams, roll_back_tables
 from jobs.common.config import PROJECT_ROOT
 
@@ -112,6 +112,31 @@ def test_a_replay_of_the_first_run_names_what_its_tables_are_set_against():
     lines = report(replays, ("gold_funnel",), {"gold/funnel_daily": (30, 7)}, "abc1234 round 1")
     assert "DIFFERS: gold/funnel_daily after def5678 round 1: 30 rows, against 30 in abc1234 round 1" in lines
     assert "tables checked against abc1234 round 1: gold/funnel_daily" in lines
+
+
+def test_codes_that_would_share_a_label_are_told_apart_by_folder_then_by_path(tmp_path):
+    def checkout(path: Path, origin: Path | None = None) -> Path:
+        git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+        if origin is None:
+            path.mkdir(parents=True)
+            subprocess.run([*git, "init", "-q", str(path)], check=True)
+            (path / "job.py").write_text("x = 1\n")
+            subprocess.run([*git, "-C", str(path), "add", "job.py"], check=True)
+            subprocess.run([*git, "-C", str(path), "commit", "-q", "-m", "one"], check=True)
+        else:
+            subprocess.run([*git, "clone", "-q", str(origin), str(path)], check=True)
+            (path / "job.py").write_text(f"x = {len(str(path))}\n")  # each with its own changes
+        return path
+
+    clean = checkout(tmp_path / "clean")
+    head = subprocess.run(["git", "-C", str(clean), "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True).stdout.strip()
+    a, b = checkout(tmp_path / "a", clean), checkout(tmp_path / "b", clean)
+    same_folder = checkout(tmp_path / "other" / "a", clean)
+    assert code_labels([clean, a]) == {clean: head, a: f"{head}+changes"}
+    assert code_labels([a, b]) == {a: f"{head}+changes (a)", b: f"{head}+changes (b)"}
+    assert code_labels([a, same_folder, b]) == {
+        a: f"{head}+changes ({a})", same_folder: f"{head}+changes ({same_folder})", b: f"{head}+changes (b)"}
 
 
 def test_steps_are_taken_in_the_pipelines_order():
