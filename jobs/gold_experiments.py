@@ -28,7 +28,7 @@ def compute(ctx, dates):
     splits = experiment_splits(ctx.cfg)
     events = (ctx.read(EVENTS).where(F.col("event_type").isin("experiment_exposure", "purchase"))
               .where(F.col("event_date") <= max(dates))
-              .select("event_id", "event_type", "event_ts", "user_id", "experiment_id", "variant"))
+              .select("event_type", "event_ts", "user_id", "experiment_id", "variant"))
     counts = daily_counts(first_exposures(events, ctx.zone))
     return ctx.spark.createDataFrame(cumulative_results(counts, splits, dates), EXPERIMENT_RESULTS.schema)
 

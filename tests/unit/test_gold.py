@@ -6,7 +6,8 @@ import math
 import pytest
 from chispa import assert_df_equality
 
-from transformations.gold.experiments import chi2_survival, cumulative_results, srm_p_value, two_proportion_p_value
+from transformations.gold.experiments import (chi2_survival, cumulative_results, first_exposures, srm_p_value,
+                                              two_proportion_p_value)
 from transformations.gold.activity import daily_activity
 from transformations.gold.funnel import funnel_daily
 from transformations.gold.kpis import activity_daily
@@ -121,3 +122,23 @@ def test_cumulative_results_add_up_earlier_dates_and_report_every_configured_var
     rows = cumulative_results(counts, {"x": (("control", 0.5), ("treatment", 0.5))}, [D1 + dt.timedelta(days=1)])
     assert [(r[2], r[3], r[4], r[5]) for r in rows] == [("control", 20, 5, 0.25), ("treatment", 0, 0, None)]
     assert rows[0][9] is True  # 20 vs 0 exposures against a 50/50 split: a sample-ratio mismatch
+
+
+def test_first_exposures_take_each_users_first_variant_and_first_purchase_from_then_on(spark):
+    def at(day, hour, minute=0):
+        return dt.datetime(2024, 3, day, hour, minute)
+
+    events = spark.createDataFrame([
+        ("experiment_exposure", at(2, 10), 1, "e1", "B"), ("experiment_exposure", at(1, 9), 1, "e1", "A"),
+        ("purchase", at(1, 8), 1, None, None),  # before the first exposure: not a conversion
+        ("purchase", at(3, 12), 1, None, None), ("purchase", at(4, 12), 1, None, None),
+        # two variants at one instant: the first in variant order; no purchase
+        ("experiment_exposure", at(2, 10), 2, "e1", "B"), ("experiment_exposure", at(2, 10), 2, "e1", "A"),
+        ("experiment_exposure", at(2, 11), 2, "e2", "B"),  # another experiment, counted apart
+        ("experiment_exposure", at(1, 9), None, "e1", "A"),  # no user: not counted
+    ], "event_type string, event_ts timestamp, user_id long, experiment_id string, variant string")
+    expected = spark.createDataFrame([
+        ("e1", 1, "A", dt.date(2024, 3, 1), dt.date(2024, 3, 3)), ("e1", 2, "A", dt.date(2024, 3, 2), None),
+        ("e2", 2, "B", dt.date(2024, 3, 2), None),
+    ], "experiment_id string, user_id long, variant string, exposure_date date, conversion_date date")
+    assert_df_equality(first_exposures(events, "UTC"), expected, ignore_row_order=True, ignore_nullable=True)
