@@ -28,7 +28,7 @@ from schemas.events import EVENTS, SESSIONS
 from transformations.common import conform
 from transformations.sessions import resessionize, sessionize
 
-SUMMARY = "silver.events -> silver.sessions (30-minute sessions, stitched to users; changed dates only)"
+SUMMARY = "silver.events -> silver.sessions (30-minute sessions, stitched to users; changed devices and dates only)"
 DATES = None
 log = logging.getLogger(__name__)
 DAY = dt.timedelta(days=1)
