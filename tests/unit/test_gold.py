@@ -98,11 +98,15 @@ def test_customers_take_the_channel_of_the_earliest_session_else_direct(spark):
     t = dt.datetime(2024, 3, 1, 10)
     sessions = spark.createDataFrame(
         [("a", 1, t, "google"), ("b", 1, t - dt.timedelta(hours=1), None), ("c", 2, t, "tiktok"),
-         ("d", None, t - dt.timedelta(days=1), "facebook")],
+         ("d", None, t - dt.timedelta(days=1), "facebook"),
+         # two first sessions at one instant: the first utm_source in alphabetical order, or none
+         ("e", 4, t, "newsletter"), ("f", 4, t, "google"), ("g", 5, t, "google"), ("h", 5, t, "")],
         "session_id string, user_id bigint, started_ts timestamp, utm_source string")
     captured = spark.createDataFrame([("o1", "3", t)], "order_id string, user_id string, paid_ts timestamp")
-    rows = {r["user_id"]: (r["channel"], r["first_paid_ts"]) for r in customers(sessions, captured).collect()}
-    assert rows == {"1": ("direct", None), "2": ("tiktok", None), "3": ("direct", t)}
+    rows = {r["user_id"]: (r["channel"], r["first_session_ts"], r["first_paid_ts"])
+            for r in customers(sessions, captured).collect()}
+    assert rows == {"1": ("direct", t - dt.timedelta(hours=1), None), "2": ("tiktok", t, None),
+                    "3": ("direct", None, t), "4": ("google", t, None), "5": ("direct", t, None)}
 
 
 def test_statistics_match_their_textbook_values():

@@ -28,12 +28,16 @@ def refunded_orders(payments: DataFrame, orders: DataFrame, zone: str) -> DataFr
 
 def customers(sessions: DataFrame, captured: DataFrame) -> DataFrame:
     """gold.customers: every user with a session or a captured order; channel is the
-    utm_source of their earliest session (first touch), or 'direct'."""
+    utm_source of their earliest session (first touch), or 'direct'. Of sessions that start
+    at the same instant, one without a utm_source comes first, then the utm_sources in
+    alphabetical order: a rule on the values, not on the random session ids, which every night
+    would decode for every session to settle ties that hardly ever occur."""
+    first = F.min(F.struct("started_ts", F.nullif(F.col("utm_source"), F.lit("")).alias("utm_source")))
     first_touch = (sessions.where(F.col("user_id").isNotNull())
                    .groupBy(F.col("user_id").cast("string").alias("user_id"))
-                   .agg(F.min("started_ts").alias("first_session_ts"),
-                        F.min_by(F.nullif(F.col("utm_source"), F.lit("")), F.struct("started_ts", "session_id"))
-                        .alias("utm_source")))
+                   .agg(first.alias("first"))
+                   .select("user_id", F.col("first.started_ts").alias("first_session_ts"),
+                           F.col("first.utm_source").alias("utm_source")))
     first_paid = captured.groupBy("user_id").agg(F.min("paid_ts").alias("first_paid_ts"))
     return (first_touch.join(first_paid, "user_id", "full")
             .select("user_id", "first_session_ts", F.coalesce("utm_source", F.lit(DIRECT)).alias("channel"),
