@@ -1,4 +1,4 @@
-"""silver.events -> silver.sessions, rebuilding only the dates new or late events touched.
+"""silver.events -> silver.sessions, rebuilding only the devices and dates new or late events touched.
 
 The change feed of silver.events since the version this table was last built from names
 the devices and event dates that changed; sessions from the day before the first of those
