@@ -1,11 +1,14 @@
 """Which business dates a change to the production facts, dim_users or gold.customers touches.
 
-The change feed names the keys that changed; the values that matter (a payment's capture
-and refund dates, an order's total and user, a user's signup date, a customer's first
-order and channel) are compared between the version last consumed and the current one
-(Delta time travel), and only dates whose value really changed are touched. So the daily
-status changes of open orders, or a user's new email, rebuild nothing; a payment moved
-from one date to another touches both."""
+The values that matter (a payment's capture and refund dates, an order's total and user, a
+user's signup date, a customer's first order and channel) are compared before and after the
+change, and only dates whose value really changed are touched. So the daily status changes
+of open orders, or a user's new email, rebuild nothing; a payment moved from one date to
+another touches both. A value of one row (a payment's dates, an order's total) is compared
+within the change feed, whose images of each changed row are its before and after; a value
+over several rows (a user's signup date, the least created_at of the user's versions) is
+compared between the version last consumed and the current one (Delta time travel), for the
+keys the change feed names."""
 from __future__ import annotations
 
 import datetime as dt
@@ -34,7 +37,8 @@ _PAYMENT_DATES: dict[tuple, frozenset[dt.date]] = {}
 
 def differing(ctx: BuildContext, changed: Changes, spec: TableSpec, key: str, values: Values) -> DataFrame | None:
     """(key, value) rows present before or after the change but not both, for the keys the
-    change feed names; None if the table did not change."""
+    change feed names; None if the table did not change. For values over several rows of a
+    key: both versions of those keys are read."""
     feed = ctx.changes(spec, changed)
     if feed is None:
         return None
@@ -42,6 +46,22 @@ def differing(ctx: BuildContext, changed: Changes, spec: TableSpec, key: str, va
     before = values(read_table(ctx.spark, ctx.cfg, spec, version=changed[spec.full_name][0]).join(keys, key))
     after = values(ctx.read(spec).join(keys, key))
     return before.exceptAll(after).union(after.exceptAll(before))
+
+
+def differing_rows(ctx: BuildContext, changed: Changes, spec: TableSpec, values: Values) -> DataFrame | None:
+    """As differing, for values of one row each, from the change feed alone: a row's values
+    before the change are in its deleted row or update preimage, after it in its inserted row
+    or postimage, so neither version of the table is read. Over several commits a row's middle
+    images cancel out: what is left are the (key, value) rows counted more often on one side."""
+    feed = ctx.changes(spec, changed)
+    if feed is None:
+        return None
+    kind = F.col("_change_type")
+    before = values(feed.where(kind.isin("delete", "update_preimage"))).withColumn("_n", F.lit(-1))
+    after = values(feed.where(kind.isin("insert", "update_postimage"))).withColumn("_n", F.lit(1))
+    columns = [c for c in before.columns if c != "_n"]
+    return (before.unionByName(after).groupBy(*columns).agg(F.sum("_n").alias("_n"))
+            .where(F.col("_n") != 0).drop("_n"))
 
 
 def payment_dates(ctx: BuildContext, changed: Changes) -> set[dt.date]:
@@ -64,9 +84,9 @@ def _payment_dates(ctx: BuildContext, changed: Changes) -> set[dt.date]:
         return (payments.select("payment_id", business_date("paid_at", ctx.zone).alias("v"))
                 .union(payments.select("payment_id", business_date("refunded_at", ctx.zone).alias("v"))))
 
-    touched = ctx.dates(differing(ctx, changed, FACT_PAYMENTS, "payment_id", dates), "v")
-    orders = differing(ctx, changed, FACT_ORDERS, "order_id",
-                       lambda rows: rows.select("order_id", F.struct("user_id", "total_amount").alias("v")))
+    touched = ctx.dates(differing_rows(ctx, changed, FACT_PAYMENTS, dates), "v")
+    orders = differing_rows(ctx, changed, FACT_ORDERS,
+                            lambda rows: rows.select("order_id", F.struct("user_id", "total_amount").alias("v")))
     if orders is not None:
         of_orders = ctx.read(FACT_PAYMENTS).join(orders.select("order_id").distinct(), "order_id")
         touched |= ctx.dates(of_orders, business_date("paid_at", ctx.zone), business_date("refunded_at", ctx.zone))
@@ -83,15 +103,15 @@ def signup_dates(ctx: BuildContext, changed: Changes) -> set[dt.date]:
 
 def first_paid_dates(ctx: BuildContext, changed: Changes) -> set[dt.date]:
     """Dates a customer's first captured order was, or now is, on (where that changed)."""
-    return ctx.dates(differing(ctx, changed, CUSTOMERS, "user_id",
-                               lambda rows: rows.select("user_id", business_date("first_paid_ts", ctx.zone)
-                                                        .alias("v"))), "v")
+    return ctx.dates(differing_rows(ctx, changed, CUSTOMERS,
+                                    lambda rows: rows.select("user_id", business_date("first_paid_ts", ctx.zone)
+                                                             .alias("v"))), "v")
 
 
 def paid_dates_of_changed_customers(ctx: BuildContext, changed: Changes) -> set[dt.date]:
     """Every capture date of a customer whose channel or first order changed."""
-    customers = differing(ctx, changed, CUSTOMERS, "user_id",
-                          lambda rows: rows.select("user_id", F.struct("channel", "first_paid_ts").alias("v")))
+    customers = differing_rows(ctx, changed, CUSTOMERS,
+                               lambda rows: rows.select("user_id", F.struct("channel", "first_paid_ts").alias("v")))
     if customers is None:
         return set()
     captured = captured_orders(ctx.read(FACT_PAYMENTS), ctx.read(FACT_ORDERS), ctx.zone)
