@@ -35,7 +35,7 @@ def compute(ctx, dates):
                         ctx.read(CUSTOMERS), ctx.zone)
     window = ctx.read(USER_ACTIVITY).where(
         F.col("activity_date").between(min(dates) - dt.timedelta(days=MAU_DAYS - 1), max(dates)))
-    activity = activity_daily(days, window)
+    activity = activity_daily(dates, window)
     return conform(daily_kpis(days, money, signups_daily(ctx.read(DIM_USERS), ctx.zone), activity), DAILY_KPIS)
 
 

@@ -71,13 +71,31 @@ def test_activity_daily_counts_wau_and_mau_over_the_dates_ending_on_each_day(spa
         [(day(0), "u1", "1", True), (day(3), "u2", "2", False), (day(29), "u1", "1", False),
          (day(30), "anon", None, False), (day(30), "u3", "3", True)],
         "activity_date date, person_id string, user_id string, purchased boolean")
-    dates = spark.createDataFrame([(day(29),), (day(30),)], "business_date date")
-    rows = {r["business_date"]: r.asDict() for r in activity_daily(dates, activity).collect()}
+    rows = {r["business_date"]: r.asDict() for r in activity_daily([day(29), day(30)], activity).collect()}
     assert {k: rows[day(29)][k] for k in ("dau", "wau", "mau", "visitors", "buyers")} == \
         {"dau": 1, "wau": 1, "mau": 2, "visitors": 1, "buyers": 0}
     # day 0 has left the 30-day window of day 30
     assert {k: rows[day(30)][k] for k in ("dau", "wau", "mau", "visitors", "buyers")} == \
         {"dau": 1, "wau": 2, "mau": 3, "visitors": 2, "buyers": 1}
+
+
+def test_activity_daily_agrees_with_a_count_by_hand_over_dates_months_apart(spark):
+    """Dates further apart than one group of windows (33 days) are counted in several groups;
+    every count agrees with one made by hand, at the windows' first and last days too."""
+    day = lambda n: D1 + dt.timedelta(days=n)  # noqa: E731
+    rows = [(day(n), f"p{u}", None if u % 5 == 0 else f"u{u % 7}", (n + u) % 3 == 0)
+            for n in range(90) for u in range(12) if (n * u + n) % 4 == 0]
+    activity = spark.createDataFrame(rows, "activity_date date, person_id string, user_id string, purchased boolean")
+    dates = [day(n) for n in (0, 6, 7, 29, 30, 33, 34, 40, 64, 89)]
+
+    def users(date, window):
+        return len({u for d, _, u, _ in rows if u is not None and dt.timedelta(0) <= date - d < dt.timedelta(window)})
+
+    expected = spark.createDataFrame(
+        [(d, users(d, 1), users(d, 7), users(d, 30), sum(1 for r in rows if r[0] == d),
+          sum(1 for r in rows if r[0] == d and r[3])) for d in dates],
+        "business_date date, dau long, wau long, mau long, visitors long, buyers long")
+    assert_df_equality(activity_daily(dates, activity), expected, ignore_row_order=True, ignore_nullable=True)
 
 
 def test_activity_daily_counts_persons_and_users_apart(spark):
@@ -87,11 +105,11 @@ def test_activity_daily_counts_persons_and_users_apart(spark):
         [(D1, "anon1", None, True), (D1, "anon2", None, False), (D1, "phone", "u1", True),
          (D1, "laptop", "u1", False), (D1 - dt.timedelta(days=3), "u2", "u2", False)],
         "activity_date date, person_id string, user_id string, purchased boolean")
-    dates = spark.createDataFrame([(D1,), (D1 + dt.timedelta(days=1),)], "business_date date")
     expected = spark.createDataFrame(
         [(D1, 1, 2, 2, 4, 2), (D1 + dt.timedelta(days=1), 0, 2, 2, 0, 0)],
         "business_date date, dau long, wau long, mau long, visitors long, buyers long")
-    assert_df_equality(activity_daily(dates, activity), expected, ignore_row_order=True, ignore_nullable=True)
+    assert_df_equality(activity_daily([D1, D1 + dt.timedelta(days=1)], activity), expected, ignore_row_order=True,
+                       ignore_nullable=True)
 
 
 def test_customers_take_the_channel_of_the_earliest_session_else_direct(spark):

@@ -1,7 +1,11 @@
 """gold.daily_kpis: money from the facts, behaviour from daily per-person activity."""
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
+import datetime as dt
+import functools
+from collections.abc import Sequence
+
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from transformations.gold.common import business_date, ratio, zero
@@ -32,30 +36,53 @@ def signups_daily(users: DataFrame, zone: str) -> DataFrame:
             .agg(F.count(F.lit(1)).alias("signups")))
 
 
-def activity_daily(dates: DataFrame, activity: DataFrame) -> DataFrame:
-    """Per date: DAU (persons that are users), WAU and MAU (distinct users active in the 7 or
-    30 dates ending on it), visitors (persons) and buyers (persons with a purchase). Reads the
-    compact per-person activity of the window, never the raw events.
+def activity_daily(dates: Sequence[dt.date], activity: DataFrame) -> DataFrame:
+    """Per date of `dates`: DAU (persons that are users), WAU and MAU (distinct users active in
+    the 7 or 30 dates ending on it), visitors (persons) and buyers (persons with a purchase).
+    Reads the compact per-person activity of the windows, never the raw events.
 
-    Each activity row meets every date whose window holds it; one aggregation to a row per
-    date and user (the anonymous persons of a date share one, user null) and a sum of those
-    counts the three distinct numbers, which Spark would otherwise do by tripling the rows."""
-    day = activity.alias("a")
-    in_window = (dates.alias("d").join(
-        day, (F.col("a.activity_date") <= F.col("d.business_date"))
-        & (F.col("a.activity_date") > F.date_sub(F.col("d.business_date"), MAU_DAYS))))
-    on_day = F.col("a.activity_date") == F.col("d.business_date")
-    in_week = F.col("a.activity_date") > F.date_sub(F.col("d.business_date"), WAU_DAYS)
-    per_user = (in_window.groupBy(F.col("d.business_date").alias("business_date"), F.col("a.user_id").alias("user_id"))
-                .agg(F.max(on_day).alias("_today"), F.max(in_week).alias("_this_week"),
-                     F.count(F.when(on_day, F.lit(1))).alias("_persons"),
-                     F.count(F.when(on_day & F.col("a.purchased"), F.lit(1))).alias("_buyers")))
-    is_user = F.col("user_id").isNotNull()
-    return (per_user.groupBy("business_date")
-            .agg(F.count(F.when(is_user & F.col("_today"), F.lit(1))).alias("dau"),
-                 F.count(F.when(is_user & F.col("_this_week"), F.lit(1))).alias("wau"),
-                 F.count(F.when(is_user, F.lit(1))).alias("mau"),
-                 F.sum("_persons").alias("visitors"), F.sum("_buyers").alias("buyers")))
+    Each user's active days become the bits of one number (day n after the first window's
+    start: bit n), so a user is in a date's DAU, WAU or MAU when that number shares a bit with
+    the date's day, last 7 or last 30 days: one aggregation to a row per user, then one to a
+    row, with three counts per date. Dates are taken in groups that span at most 33 days, so
+    that a group's windows fit in 63 bits."""
+    groups: list[list[dt.date]] = []
+    for day in sorted(set(dates)):
+        if groups and (day - groups[-1][0]).days <= _MASK_BITS - MAU_DAYS:
+            groups[-1].append(day)
+        else:
+            groups.append([day])
+    parts = [_activity_of_group(group, activity) for group in groups]
+    if not parts:
+        return activity.sparkSession.createDataFrame([], _ACTIVITY_DAILY)
+    return functools.reduce(DataFrame.unionByName, parts)
+
+
+_MASK_BITS = 63  # a long's bits, less the sign
+_ACTIVITY_DAILY = "business_date date, dau long, wau long, mau long, visitors long, buyers long"
+
+
+def _activity_of_group(dates: list[dt.date], activity: DataFrame) -> DataFrame:
+    start = dates[0] - dt.timedelta(days=MAU_DAYS - 1)  # bit 0
+    rows = activity.where(F.col("activity_date").between(start, dates[-1]))
+    days = (rows.where(F.col("user_id").isNotNull()).groupBy("user_id")
+            .agg(F.bit_or(F.expr(f"shiftleft(CAST(1 AS BIGINT), datediff(activity_date, DATE'{start}'))"))
+                 .alias("days")))
+
+    def active(date: dt.date, window: int) -> Column:
+        last = (date - start).days
+        bits = ((1 << window) - 1) << (last - window + 1)
+        return F.count(F.when((F.col("days").bitwiseAND(F.lit(bits))) != 0, F.lit(1)))
+
+    counts = days.agg(*[active(d, n).alias(f"{name}_{i}") for i, d in enumerate(dates)
+                        for name, n in (("dau", 1), ("wau", WAU_DAYS), ("mau", MAU_DAYS))])
+    users = counts.select(F.explode(F.array(*[
+        F.struct(F.lit(d).alias("business_date"), *[F.col(f"{name}_{i}").alias(name) for name in ("dau", "wau", "mau")])
+        for i, d in enumerate(dates)])).alias("d")).select("d.*")
+    persons = (rows.where(F.col("activity_date").isin(dates)).groupBy(F.col("activity_date").alias("business_date"))
+               .agg(F.count(F.lit(1)).alias("visitors"), F.count(F.when(F.col("purchased"), F.lit(1))).alias("buyers")))
+    zero = [F.coalesce(column, F.lit(0)).alias(column) for column in ("visitors", "buyers")]  # no one on the day
+    return users.join(persons, "business_date", "left").select("business_date", "dau", "wau", "mau", *zero)
 
 
 def daily_kpis(dates: DataFrame, money: DataFrame, signups: DataFrame, activity: DataFrame) -> DataFrame:
