@@ -11,6 +11,8 @@ from pyspark.sql import functions as F
 from transformations.gold.common import business_date, ratio, zero
 
 WAU_DAYS, MAU_DAYS = 7, 30
+_MASK_BITS = 63  # a long's bits, less the sign: activity_daily's days of one group of windows
+_ACTIVITY_DAILY = "business_date date, dau long, wau long, mau long, visitors long, buyers long"
 
 
 def money_daily(dates: DataFrame, captured: DataFrame, refunded: DataFrame, customers: DataFrame,
@@ -56,10 +58,6 @@ def activity_daily(dates: Sequence[dt.date], activity: DataFrame) -> DataFrame:
     if not parts:
         return activity.sparkSession.createDataFrame([], _ACTIVITY_DAILY)
     return functools.reduce(DataFrame.unionByName, parts)
-
-
-_MASK_BITS = 63  # a long's bits, less the sign
-_ACTIVITY_DAILY = "business_date date, dau long, wau long, mau long, visitors long, buyers long"
 
 
 def _activity_of_group(dates: list[dt.date], activity: DataFrame) -> DataFrame:
