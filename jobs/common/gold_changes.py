@@ -44,23 +44,27 @@ def differing(ctx: BuildContext, changed: Changes, spec: TableSpec, key: str, va
         return None
     keys = feed.select(key).distinct()
     before = values(read_table(ctx.spark, ctx.cfg, spec, version=changed[spec.full_name][0]).join(keys, key))
-    after = values(ctx.read(spec).join(keys, key))
-    return before.exceptAll(after).union(after.exceptAll(before))
+    return _on_one_side(before, values(ctx.read(spec).join(keys, key)))
 
 
 def differing_rows(ctx: BuildContext, changed: Changes, spec: TableSpec, values: Values) -> DataFrame | None:
     """As differing, for values of one row each, from the change feed alone: a row's values
     before the change are in its deleted row or update preimage, after it in its inserted row
     or postimage, so neither version of the table is read. Over several commits a row's middle
-    images cancel out: what is left are the (key, value) rows counted more often on one side."""
+    images cancel out."""
     feed = ctx.changes(spec, changed)
     if feed is None:
         return None
     kind = F.col("_change_type")
-    before = values(feed.where(kind.isin("delete", "update_preimage"))).withColumn("_n", F.lit(-1))
-    after = values(feed.where(kind.isin("insert", "update_postimage"))).withColumn("_n", F.lit(1))
-    columns = [c for c in before.columns if c != "_n"]
-    return (before.unionByName(after).groupBy(*columns).agg(F.sum("_n").alias("_n"))
+    return _on_one_side(values(feed.where(kind.isin("delete", "update_preimage"))),
+                        values(feed.where(kind.isin("insert", "update_postimage"))))
+
+
+def _on_one_side(before: DataFrame, after: DataFrame) -> DataFrame:
+    """The distinct rows counted more often in `before` than in `after`, or the other way:
+    each side counted with a sign, in one aggregation."""
+    signed = before.withColumn("_n", F.lit(-1)).unionByName(after.withColumn("_n", F.lit(1)))
+    return (signed.groupBy(*before.columns).agg(F.sum("_n").alias("_n"))
             .where(F.col("_n") != 0).drop("_n"))
 
 

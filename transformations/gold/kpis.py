@@ -79,8 +79,8 @@ def _activity_of_group(dates: list[dt.date], activity: DataFrame) -> DataFrame:
         for i, d in enumerate(dates)])).alias("d")).select("d.*")
     persons = (rows.where(F.col("activity_date").isin(dates)).groupBy(F.col("activity_date").alias("business_date"))
                .agg(F.count(F.lit(1)).alias("visitors"), F.count(F.when(F.col("purchased"), F.lit(1))).alias("buyers")))
-    zero = [F.coalesce(column, F.lit(0)).alias(column) for column in ("visitors", "buyers")]  # no one on the day
-    return users.join(persons, "business_date", "left").select("business_date", "dau", "wau", "mau", *zero)
+    return (users.join(persons, "business_date", "left")  # a date with no one on it: 0 visitors and buyers
+            .select("business_date", "dau", "wau", "mau", zero("visitors"), zero("buyers")))
 
 
 def daily_kpis(dates: DataFrame, money: DataFrame, signups: DataFrame, activity: DataFrame) -> DataFrame:
