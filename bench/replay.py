@@ -223,18 +223,19 @@ def report(replays: list[Replay], steps: tuple[str, ...], world_tables: dict[str
     (or from `against`'s, the digests `world_tables` then holds)."""
     codes = list(dict.fromkeys(r.code for r in replays))
     rows = [["step", *codes]]
-    for step in (*steps, "all steps", "process wall"):
+    totals = {"all steps": lambda r: sum(r.steps_s.values()), "process wall": lambda r: r.wall_s,
+              "peak MiB": lambda r: r.peak_mb}
+    for step in (*steps, *totals):
         cells = [step]
         for code in codes:
-            mine = [r for r in replays if r.code == code]
-            values = [sum(r.steps_s.values()) if step == "all steps" else r.wall_s if step == "process wall"
-                      else r.steps_s.get(step, float("nan")) for r in mine]
-            cells.append(f"{statistics.median(values):.1f}" + (f" ({', '.join(f'{v:.1f}' for v in values)})"
-                                                                if len(values) > 1 else ""))
+            values = [totals[step](r) if step in totals else r.steps_s.get(step, float("nan"))
+                      for r in replays if r.code == code]
+            digits = 0 if step == "peak MiB" else 1
+            cells.append(f"{statistics.median(values):.{digits}f}" +
+                         (f" ({', '.join(f'{v:.{digits}f}' for v in values)})" if len(values) > 1 else ""))
         rows.append(cells)
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    lines.append(f"peak memory: {max(r.peak_mb for r in replays):,.0f} MiB")
     for replay in replays:
         for table, value in sorted(replay.tables.items()):
             if value != world_tables.get(table):

@@ -80,6 +80,8 @@ def test_the_report_names_every_table_that_differs_from_the_world():
     lines = report(replays, ("silver_oltp",), {"silver/dim_users": (5, 11)})
     assert lines[0].split() == ["step", "abc1234", "def5678"]
     assert lines[1].split() == ["silver_oltp", "20.0", "18.5"]
+    assert lines[3].split() == ["process", "wall", "30.0", "28.0"]
+    assert lines[4].split() == ["peak", "MiB", "900", "950"]  # each code's own, not the largest of all
     assert "DIFFERS: silver/dim_users after def5678 round 1: 5 rows, against 5 in the world" in lines
     assert not any("abc1234 round" in line for line in lines)
 
