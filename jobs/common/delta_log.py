@@ -49,9 +49,15 @@ def is_empty(spark: SparkSession, path: str) -> bool:
 
 
 def file_count(spark: SparkSession, path: str) -> int:
-    """How many data files the newest version of the Delta table at `path` has."""
+    """How many data files the newest version of the Delta table at `path` has: from the
+    checksum Delta writes with each commit (`<version>.crc`, held in memory after a commit of
+    this process), which costs no Spark job, or, for a version without one, from the
+    version's reconstructed state: a Spark job over the log that took 0.6-0.9 s on the test
+    world after every ledger append and before every MERGE."""
     try:
-        return int(_snapshot(spark, _delta_log(spark, path)).numOfFiles())
+        snapshot = _snapshot(spark, _delta_log(spark, path))
+        checksum = snapshot.checksumOpt()
+        return int(checksum.get().numFiles() if checksum.isDefined() else snapshot.numOfFiles())
     except Py4JError as error:
         _fell_back(error)
         return int(DeltaTable.forPath(spark, path).detail().first()["numFiles"])
