@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
+from pyspark.util import inheritable_thread_target
 
 from jobs.common.config import JobConfig
 from jobs.common.delta_log import latest_version
@@ -32,18 +34,26 @@ def print_block(title: str, body: str) -> None:
     sys.stdout.flush()
 
 
-def table_inventory(spark: SparkSession, cfg: JobConfig, specs: Sequence[TableSpec]) -> list[tuple]:
-    """(name, Delta version, rows, path) of every declared table that exists."""
-    rows = []
+def table_inventory(spark: SparkSession, cfg: JobConfig, specs: Sequence[TableSpec],
+                    workers: int = 4) -> list[tuple]:
+    """(name, Delta version, rows, path) of every declared table that exists. The tables are
+    found and registered one by one, then counted `workers` at a time: each count is a small
+    Spark job whose time is mostly the driver's (the version's state read, the plan), so they
+    overlap."""
+    found = []
     for spec in specs:
         path = table_path(cfg, spec)
-        if not DeltaTable.isDeltaTable(spark, path):
-            continue
-        register(spark, cfg, spec)
-        version = latest_version(spark, path)
+        if DeltaTable.isDeltaTable(spark, path):
+            register(spark, cfg, spec)
+            found.append((spec.full_name, latest_version(spark, path), path))
+
+    def count(version: int, path: str) -> int:
         # Delta answers a plain count from its file statistics, without scanning data.
-        rows.append((spec.full_name, version, spark.read.format("delta").load(path).count(), path))
-    return rows
+        return spark.read.format("delta").option("versionAsOf", version).load(path).count()
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="inventory") as pool:
+        counts = [pool.submit(inheritable_thread_target(spark)(count), version, path) for _, version, path in found]
+    return [(name, version, rows.result(), path) for (name, version, path), rows in zip(found, counts)]
 
 
 def format_inventory(rows: Sequence[tuple], empty: str = "(no tables yet)") -> str:

@@ -14,6 +14,7 @@ from pyspark.sql import types as T
 from jobs.common.delta_log import file_count, is_empty, latest_commit, latest_version, table_property
 from jobs.common.io import (AUTO_COMPACT, InputError, append, append_rows, changed_rows, ensure_table, last_commit,
                             merge_into, overwrite_range, read_table, set_table_property, table_path)
+from jobs.common.report import table_inventory
 from schemas.ops import TABLE_BUILDS
 from schemas.spec import TableSpec
 from tests.conftest import test_config
@@ -168,6 +169,19 @@ def test_a_ledger_is_compacted_once_its_small_files_gather_and_not_at_every_writ
         last_commit(spark, cfg, spec)
     with pytest.raises(ValueError, match="unpartitioned"):
         dataclasses.replace(spec, partition_by=("start_date",))
+
+
+def test_table_inventory_gives_each_existing_table_its_version_and_rows_in_order(spark, cfg):
+    """What `make run` and `tables` print: tables that do not exist are left out, the others
+    keep the order asked, each with its newest version and its rows at that version (counted
+    several at a time)."""
+    other, missing = (dataclasses.replace(ORDERS, name=name) for name in ("roundtrip_other", "roundtrip_missing"))
+    append(orders(spark, [(1, "placed", D1), (2, "placed", D2)]), cfg, ORDERS)
+    merge_into(orders(spark, [(2, "paid", D2), (3, "placed", D2)]), cfg, ORDERS)
+    append(orders(spark, [(9, "placed", D1)]), cfg, other)
+    assert table_inventory(spark, cfg, [other, missing, ORDERS]) == [
+        ("silver.roundtrip_other", 1, 1, table_path(cfg, other)),
+        ("silver.roundtrip_orders", 2, 3, table_path(cfg, ORDERS))]
 
 
 def newest_job(spark) -> int:
