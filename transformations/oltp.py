@@ -1,6 +1,8 @@
 """Production snapshots: typing and validation by a source declaration, and SCD type 2."""
 from __future__ import annotations
 
+import functools
+
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -45,12 +47,32 @@ def type_snapshot(rows: DataFrame, source_columns: tuple[str, ...], expressions:
     columns. Adds `raw` (the record as JSON) and `reject_reason`: null_key when a key is
     empty, unparseable_number / unparseable_date / unparseable_value when a non-empty
     value does not parse."""
+    text_of, typed_of, reason = _typing_columns(tuple(expressions.items()), schema, key)
     source = rows.select("snapshot_date", "_source_file", F.to_json("record").alias("raw"),
-                         *[F.nullif(F.trim(F.col("record")[c]), F.lit("")).alias(c) for c in source_columns])
-    texts = source.select("snapshot_date", "_source_file", "raw",
-                          *[F.expr(expressions[f.name]).cast("string").alias(f"_text_{f.name}") for f in schema.fields])
-    typed = texts.select("*", *[typed_value(F.col(f"_text_{f.name}"), f.dataType).alias(f.name)
-                                for f in schema.fields])
+                         *_source_texts(source_columns))
+    texts = source.select("snapshot_date", "_source_file", "raw", *text_of)
+    typed = texts.select("*", *typed_of)
+    return (typed.withColumn("reject_reason", reason)
+            .drop(*[f"_text_{f.name}" for f in schema.fields]))
+
+
+# A source's typing columns are the same expressions for every frame typed by it, and each costs
+# several Py4J calls to build: a small silver_oltp night typed its tables some 20 times over and
+# spent 2-3 s of its ~20 s building them again. Columns are unresolved expressions, valid for
+# any frame of the process, so they are built once per source.
+@functools.cache
+def _source_texts(source_columns: tuple[str, ...]) -> tuple[Column, ...]:
+    """Each source column's text in the record, null when empty."""
+    return tuple(F.nullif(F.trim(F.col("record")[c]), F.lit("")).alias(c) for c in source_columns)
+
+
+@functools.cache
+def _typing_columns(expressions: tuple[tuple[str, str], ...], schema: T.StructType,
+                    key: tuple[str, ...]) -> tuple[tuple[Column, ...], tuple[Column, ...], Column]:
+    """type_snapshot's columns: each project column's text, its typed value, the reject reason."""
+    by_name = dict(expressions)
+    texts = tuple(F.expr(by_name[f.name]).cast("string").alias(f"_text_{f.name}") for f in schema.fields)
+    typed = tuple(typed_value(F.col(f"_text_{f.name}"), f.dataType).alias(f.name) for f in schema.fields)
     reason = F.when(F.lit(False), F.lit(None).cast("string"))
     for column in key:
         reason = reason.when(F.col(f"_text_{column}").isNull(), F.lit(NULL_KEY))
@@ -61,8 +83,7 @@ def type_snapshot(rows: DataFrame, source_columns: tuple[str, ...], expressions:
         if not field.nullable:
             reason = reason.when(F.col(field.name).isNull(), F.lit(NULL_KEY if field.name in key else
                                                                    _failure(field.dataType)))
-    return (typed.withColumn("reject_reason", reason)
-            .drop(*[f"_text_{f.name}" for f in schema.fields]))
+    return texts, typed, reason
 
 
 def reject_conflicting_duplicates(typed: DataFrame, key: tuple[str, ...]) -> DataFrame:
@@ -217,7 +238,7 @@ def with_keys(rows: DataFrame, source_columns: tuple[str, ...], expressions: dic
     their expressions over the source columns, typed as in `schema`; null when empty or not
     parseable) and `_fingerprint`, a hash of the whole record: what a night compares with the
     snapshot before it, without typing every column."""
-    texts = rows.select("*", *[F.nullif(F.trim(F.col("record")[c]), F.lit("")).alias(c) for c in source_columns])
+    texts = rows.select("*", *_source_texts(source_columns))
     fingerprint = F.xxhash64(F.map_keys("record"), F.map_values("record"))  # maps cannot be hashed; their arrays can
     return texts.select(*rows.columns, fingerprint.alias("_fingerprint"),
                         *[typed_value(F.expr(expressions[c]).cast("string"), schema[c].dataType).alias(f"_k_{c}")
