@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.replay import Replay, ReplayError, code_labels, parse_steps, report, table_versions, the_night
+from bench.replay import (Night, Replay, ReplayError, code_labels, digest, night_run_ids, parse_steps, report,
+                          table_digests, table_versions, the_night)
 from bench.rollback import RollbackError, copy_tree, roll_back_streams, roll_back_tables
 from jobs.common.config import PROJECT_ROOT
 
@@ -86,15 +87,60 @@ def test_the_report_names_every_table_that_differs_from_the_world():
     assert not any("abc1234 round" in line for line in lines)
 
 
+def quarantine_rows(path: Path, rows: list[tuple[str, str, str]]) -> None:
+    """(source, raw, run_id) rows as a Delta table shaped like ops.quarantine's stamps, without Spark."""
+    import pyarrow as pa
+    from deltalake import write_deltalake
+    stamp = dt.datetime(2024, 3, 31, tzinfo=dt.timezone.utc)
+    write_deltalake(str(path), pa.table({"source": [r[0] for r in rows], "raw": [r[1] for r in rows],
+                                         "run_id": [r[2] for r in rows], "quarantined_ts": [stamp] * len(rows)}))
+
+
+def test_a_shared_tables_digest_is_that_of_the_rows_the_named_runs_wrote(tmp_path):
+    quarantine_rows(tmp_path / "world", [("events", "a", "e1"), ("oltp/orders", "b", "o1"), ("oltp/orders", "c", "o2"),
+                                         ("events", "d", "e2")])
+    quarantine_rows(tmp_path / "replay", [("events", "a", "e1"), ("oltp/orders", "b", "x1"),
+                                          ("oltp/orders", "c", "x2")])
+    assert digest(tmp_path / "world")[0] == 4
+    assert digest(tmp_path / "world", {"o1", "o2"}) == digest(tmp_path / "replay", {"x1", "x2"})  # run ids not hashed
+    assert digest(tmp_path / "world", {"o1", "o2"})[0] == 2
+    assert digest(tmp_path / "world", {"o1"}) != digest(tmp_path / "replay", {"x1", "x2"})
+    assert digest(tmp_path / "world", set()) == (0, 0)
+    (tmp_path / "ops").mkdir()
+    (tmp_path / "world").rename(tmp_path / "ops" / "quarantine")
+    replayed = digest(tmp_path / "replay", {"x1", "x2"})
+    assert table_digests(tmp_path, ["ops/quarantine"], {"o1", "o2"}) == {"ops/quarantine": replayed}
+    (tmp_path / "replay").rename(tmp_path / "ops" / "other")
+    assert table_digests(tmp_path, ["ops/other"], {"x1"})["ops/other"][0] == 3  # not shared: every row
+
+
+def test_the_nights_runs_are_the_replayed_steps_from_its_first_steps_start_on():
+    night = Night(dt.datetime(2024, 4, 1, 2, 0), None, None)
+    runs = [{"run_id": "old", "job": "silver_oltp", "started_ts": dt.datetime(2024, 3, 31, 2, 0)},
+            {"run_id": "oltp", "job": "silver_oltp", "started_ts": dt.datetime(2024, 4, 1, 2, 0)},
+            {"run_id": "events", "job": "silver_events", "started_ts": dt.datetime(2024, 4, 1, 2, 5)},
+            {"run_id": "gold", "job": "gold_customers", "started_ts": dt.datetime(2024, 4, 1, 2, 9)}]
+    assert night_run_ids(runs, ("silver_oltp", "gold_customers"), night) == {"oltp", "gold"}
+
+
+def test_the_report_says_which_tables_are_compared_by_the_replayed_runs_rows_only():
+    tables = {"ops/quarantine": (2, 7), "silver/dim_users": (5, 11)}
+    lines = report([Replay("abc1234", 1, 30.0, 900.0, {"silver_oltp": 20.0}, tables)], ("silver_oltp",), tables)
+    assert not any(line.startswith("DIFFERS") for line in lines)
+    assert lines[-2] == "tables checked against the world: ops/quarantine, silver/dim_users"
+    assert lines[-1] == "ops/quarantine: only the rows the replayed steps' runs wrote are compared"
+
+
 def test_the_first_or_the_last_run_of_the_first_step_is_replayed_with_its_dates(spark, tmp_path):
     day = dt.date(2024, 3, 31)
     runs = [("silver_sessions", dt.datetime(2024, 4, 1, 1), None, None),  # the full build
             ("gold_funnel", dt.datetime(2024, 4, 1, 2), None, None),
             ("silver_sessions", dt.datetime(2024, 4, 2, 1), day, day),  # the night
             ("gold_funnel", dt.datetime(2024, 4, 2, 2), day, day)]
-    (spark.createDataFrame([(job, at, 1000, start, end, "succeeded") for job, at, start, end in runs],
-                           "job string, started_ts timestamp, duration_ms bigint, start_date date, end_date date, "
-                           "status string")
+    (spark.createDataFrame([(f"run{n}", job, at, 1000, start, end, "succeeded")
+                            for n, (job, at, start, end) in enumerate(runs)],
+                           "run_id string, job string, started_ts timestamp, duration_ms bigint, start_date date, "
+                           "end_date date, status string")
      .write.format("delta").save(str(tmp_path / "ops" / "job_runs")))
     steps = ("silver_sessions", "gold_funnel")
 
