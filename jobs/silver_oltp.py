@@ -40,7 +40,8 @@ from schemas.spec import TableSpec
 from transformations.common import conform
 from transformations.events import pseudonymise
 from transformations.oltp import (changed_keys, missing_key_shares, reject_conflicting_duplicates, reject_orphans,
-                                  rows_of_keys, scd2_extend, scd2_history, type_snapshot, with_keys)
+                                  rows_of_keys, scd2_extend, scd2_history, snapshot_pair_counts, type_snapshot,
+                                  with_keys)
 from transformations.quarantine import to_quarantine
 
 # columns the contracts store only as keyed hashes (<column>_hash), whatever a source declares
@@ -273,10 +274,10 @@ def changed_observations(snapshots: DataFrame, source: SourceTable, key_frame: D
     keyed = keyed_snapshots(snapshots, source, source.key, (last, new))
     key = [f"_k_{c}" for c in source.key]
     narrow = keep(keyed[last].unionByName(keyed[new]).select("snapshot_date", *key, "_fingerprint"))
-    present = narrow.where(functools.reduce(lambda a, b: a & b, [F.col(k).isNotNull() for k in key]))
-    refuse_truncated(present.select("snapshot_date", *[F.col(k).alias(c) for k, c in zip(key, source.key)]),
-                     source, max_missing_share)
-    if narrow.where(F.col("snapshot_date") == last).isEmpty():
+    counts = snapshot_pair_counts(narrow, key, last, new).first()
+    if counts["last_keys"] and counts["new_keys"] and counts["lost_keys"] / counts["last_keys"] > max_missing_share:
+        raise truncated(source, new, counts["lost_keys"] / counts["last_keys"], max_missing_share)
+    if not counts["last_rows"]:
         return None, (), None
     now = narrow.where(F.col("snapshot_date") == new)
     changed = keep(changed_keys(now, narrow.where(F.col("snapshot_date") == last)
@@ -316,11 +317,15 @@ def refuse_truncated(observations: DataFrame, source: SourceTable, max_missing_s
     refused = (missing_key_shares(observations, source.key)
                .where(F.col("missing_share") > max_missing_share).orderBy("snapshot_date").collect())
     if refused:
-        first = refused[0]
-        raise InputError(f"the {source.name} snapshot of {first['snapshot_date']} lacks "
-                         f"{first['missing_share']:.0%} of the keys of the snapshot before it (more than "
-                         f"oltp.max_missing_share={max_missing_share:.0%}): it looks truncated, so it is refused "
-                         "and no table was changed; fix or remove that dump and rerun")
+        raise truncated(source, refused[0]["snapshot_date"], refused[0]["missing_share"], max_missing_share)
+
+
+def truncated(source: SourceTable, snapshot_date: dt.date, missing_share: float,
+              max_missing_share: float) -> InputError:
+    """The error that refuses a snapshot of `source` lacking `missing_share` of the keys before it."""
+    return InputError(f"the {source.name} snapshot of {snapshot_date} lacks {missing_share:.0%} of the keys of the "
+                      f"snapshot before it (more than oltp.max_missing_share={max_missing_share:.0%}): it looks "
+                      "truncated, so it is refused and no table was changed; fix or remove that dump and rerun")
 
 
 def rejected_rows(typed: dict[str, DataFrame]) -> tuple[dict[str, DataFrame], dict[str, int]]:

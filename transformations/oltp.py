@@ -153,6 +153,21 @@ def missing_key_shares(observations: DataFrame, key: tuple[str, ...]) -> DataFra
             .withColumnRenamed("next_date", "snapshot_date"))
 
 
+def snapshot_pair_counts(rows: DataFrame, key: list[str], last, new) -> DataFrame:
+    """missing_key_shares for two snapshots, in one aggregation: one row with `last_rows` (the
+    rows of snapshot `last`), `last_keys` and `new_keys` (the keys, none of whose parts is null,
+    of `last` and of `new`) and `lost_keys` (those of `last` that `new` lacks). `rows` holds
+    snapshot_date and the `key` columns."""
+    in_last, in_new = F.col("snapshot_date") == F.lit(last), F.col("snapshot_date") == F.lit(new)
+    has_key = functools.reduce(lambda a, b: a & b, [F.col(c).isNotNull() for c in key])
+    per_key = rows.groupBy(*key).agg(F.count(F.when(in_last, 1)).alias("_rows"), F.max(in_new).alias("_in_new"))
+    was = has_key & (F.col("_rows") > 0)
+    return per_key.agg(F.coalesce(F.sum("_rows"), F.lit(0)).alias("last_rows"),
+                       F.count(F.when(was, 1)).alias("last_keys"),
+                       F.count(F.when(has_key & F.col("_in_new"), 1)).alias("new_keys"),
+                       F.count(F.when(was & ~F.col("_in_new"), 1)).alias("lost_keys"))
+
+
 def scd2_history(observations: DataFrame, key: tuple[str, ...], attributes: tuple[str, ...]) -> DataFrame:
     """SCD type 2 versions from full snapshots (one valid row per key and snapshot_date).
 

@@ -8,7 +8,7 @@ from pyspark.sql import types as T
 
 from schemas.oltp import TYPED
 from transformations.oltp import (missing_key_shares, reject_conflicting_duplicates, reject_orphans, scd2_extend,
-                                  scd2_history, type_snapshot)
+                                  scd2_history, snapshot_pair_counts, type_snapshot)
 
 D1, D2, D3 = dt.date(2024, 3, 1), dt.date(2024, 3, 2), dt.date(2024, 3, 3)
 SNAPSHOT = "snapshot_date date, record map<string,string>, _source_file string"
@@ -154,6 +154,24 @@ def test_missing_key_shares_measures_lost_keys_per_snapshot(spark):
     shares = {r["snapshot_date"]: r["missing_share"]
               for r in missing_key_shares(spark.createDataFrame(rows, OBS), ("id",)).collect()}
     assert shares == {D2: 0.5}
+
+
+def test_snapshot_pair_counts_gives_the_lost_keys_of_missing_key_shares_in_one_row(spark):
+    schema = "snapshot_date date, id string, part string"
+    rows = ([(D1, k, "x") for k in "abcd"] + [(D1, "a", "x"), (D1, None, "x"), (D1, "e", None)]  # a twice; null parts
+            + [(D2, k, "x") for k in "abz"] + [(D2, None, "x"), (D3, "c", "x")])  # D3: neither of the pair
+    counts = snapshot_pair_counts(spark.createDataFrame(rows, schema), ["id", "part"], D1, D2)
+    expected = spark.createDataFrame([(7, 4, 3, 2)], "last_rows long, last_keys long, new_keys long, lost_keys long")
+    assert_df_equality(counts, expected, ignore_nullable=True)
+    observations = spark.createDataFrame([(r[1], r[0], r[2]) for r in rows if r[0] != D3 and None not in r],
+                                         "id string, snapshot_date date, part string")
+    assert missing_key_shares(observations, ("id", "part")).first()["missing_share"] == 2 / 4
+
+
+def test_snapshot_pair_counts_of_an_empty_last_snapshot_are_zero(spark):
+    rows = spark.createDataFrame([(D2, "a")], "snapshot_date date, id string")
+    assert snapshot_pair_counts(rows, ["id"], D1, D2).first().asDict() == {
+        "last_rows": 0, "last_keys": 0, "new_keys": 1, "lost_keys": 0}
 
 
 def test_type_snapshot_empty_input_gives_empty_output(spark):
