@@ -9,6 +9,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 JARS := .jars
 LOCAL_FS_JAR := $(JARS)/lakehouse-hadoop.jar
+CLASS_ARCHIVE := $(JARS)/driver-classes.jsa
+# the java spark-submit starts: $JAVA_HOME's, else the one on the PATH
+JAVA_BIN := $(realpath $(if $(JAVA_HOME),$(JAVA_HOME)/bin/java,$(shell command -v java 2>/dev/null)))
 ENV ?= local
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
@@ -26,12 +29,12 @@ help:
 	@echo "make bench      the pipeline against DuckDB and PostgreSQL at 1M, 4M, 16M events (BENCH_ARGS=\"--sizes 1M,4M\")"
 	@echo "make replay     replay steps of a bench world's last run on copies, A/B (REPLAY_ARGS=\"<world> <steps> --code DIR ...\")"
 	@echo "make history-server  Spark's history server over data/spark-events on http://127.0.0.1:18080"
-	@echo "make setup      create .venv from requirements.txt, fetch the pinned jars into .jars/, build jvm/src"
+	@echo "make setup      create .venv from requirements.txt, fetch the pinned jars into .jars/, build jvm/src and the driver's class archive"
 	@echo "make db-servers install the PostgreSQL and MariaDB servers the JDBC tests start (Debian packages)"
 	@echo "make clean-data remove generated data and warehouse under data/"
 	@echo "make clean      remove .venv, .jars and data/"
 
-setup: $(VENV)/.installed $(JARS)/.resolved $(LOCAL_FS_JAR)
+setup: $(VENV)/.installed $(JARS)/.resolved $(LOCAL_FS_JAR) $(CLASS_ARCHIVE)
 
 db-servers:
 	./scripts/install-db-servers.sh
@@ -55,6 +58,11 @@ $(LOCAL_FS_JAR): $(wildcard jvm/src/io/github/lakehouse/*/*.java) $(JARS)/.resol
 	  -cp "$$(ls $(VENV)/lib/python3*/site-packages/pyspark/jars/{hadoop-client-api,jackson-core,scala-library,spark-sql-api_}*.jar | paste -sd:)" \
 	  $(filter %.java,$^)
 	jar cf $@ -C build/jvm .
+
+# The driver JVM's classes, pre-parsed once so that every driver starts faster (JDK AppCDS,
+# jobs/common/class_archive.py); built again when the jars, the venv or the JDK change.
+$(CLASS_ARCHIVE): $(LOCAL_FS_JAR) $(JARS)/.resolved $(VENV)/.installed jobs/common/class_archive.py $(JAVA_BIN)
+	$(PY) -m jobs.common.class_archive
 
 run: setup
 	$(PY) -m jobs --env $(ENV) generate

@@ -59,6 +59,11 @@ mapfile -t VALUES < <("$PY" -m jobs.common.config --env "$ENV_NAME" "${PROJECT_C
 [ ${#VALUES[@]} -eq 4 ] || exit 1
 MASTER="${MASTER:-${VALUES[0]}}"
 DRIVER_MEMORY="${VALUES[1]}"
+# A driver started on this machine maps the classes `make setup` pre-parsed
+# (jobs/common/class_archive.py); in cluster mode the driver starts elsewhere.
+if [ "$DEPLOY_MODE" = "client" ]; then
+  VALUES[3]="$("$PY" -m jobs.common.class_archive --options="${VALUES[3]}")" || exit 1
+fi
 # The driver's JVM starts here, before the job reads its configuration: its options too.
 DRIVER_OPTIONS=()
 [ -z "${VALUES[2]}" ] || DRIVER_OPTIONS+=(--conf "spark.driver.defaultJavaOptions=${VALUES[2]}")

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 
 from pyspark.sql import SparkSession
 
+from jobs.common.class_archive import driver_java_options
 from jobs.common.config import PROJECT_ROOT, JobConfig, resolve_path
 
 JAR_DIR = PROJECT_ROOT / ".jars"
@@ -72,7 +73,12 @@ def build_session(app_name: str, cfg: JobConfig) -> SparkSession:
             os.makedirs(local_dir, exist_ok=True)
         builder = (builder.config("spark.eventLog.enabled", "true")
                    .config("spark.eventLog.dir", local_dir))
-    for key, value in spark_cfg.settings.items():
+    settings = dict(spark_cfg.settings)
+    if not _under_spark_submit():  # spark-submit.sh started the JVM already, with its own class path
+        options = driver_java_options(settings.get("spark.driver.extraJavaOptions"))
+        if options:
+            settings["spark.driver.extraJavaOptions"] = options
+    for key, value in settings.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(spark_cfg.log_level)

@@ -5,6 +5,7 @@ import subprocess
 import pytest
 from deltalake import DeltaTable as RustDeltaTable
 
+from jobs.common.class_archive import ARCHIVE
 from jobs.common.config import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
@@ -24,13 +25,15 @@ def test_spark_submit_runs_a_job_and_writes_a_delta_table(tmp_path):
     args = ["./spark-submit.sh", "--env", "test"]
     for item in paths:
         args += ["--conf", item.split("=", 1)[1]]
-    # The launcher prints the driver's java command: the environment's JVM options are on it.
+    # The launcher prints the driver's java command: the environment's JVM options are on it,
+    # and the class archive that make setup built.
     env = {**os.environ, "SPARK_PRINT_LAUNCH_COMMAND": "1"}
     result = subprocess.run([*args, "bronze_access_logs"], cwd=PROJECT_ROOT, capture_output=True, text=True,
                             timeout=300, env=env)
     assert result.returncode == 0, result.stderr[-2000:]
     command = next(line for line in result.stderr.splitlines() if line.startswith("Spark Command:"))
     assert "-Djdk.nio.maxCachedBufferSize=262144 -XX:+UseParallelGC" in command
+    assert f"-XX:+UseParallelGC -XX:SharedArchiveFile={ARCHIVE} " in command  # a client-mode driver maps it
     table = RustDeltaTable(str(tmp_path / "warehouse" / "bronze" / "access_logs_raw"))
     assert table.to_pyarrow_table().num_rows == 4
 
