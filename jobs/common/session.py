@@ -74,7 +74,7 @@ def build_session(app_name: str, cfg: JobConfig) -> SparkSession:
         builder = (builder.config("spark.eventLog.enabled", "true")
                    .config("spark.eventLog.dir", local_dir))
     settings = dict(spark_cfg.settings)
-    if not _under_spark_submit():  # spark-submit.sh started the JVM already, with its own class path
+    if not _under_spark_submit():  # under spark-submit the JVM is running: spark-submit.sh added it
         options = driver_java_options(settings.get("spark.driver.extraJavaOptions"))
         if options:
             settings["spark.driver.extraJavaOptions"] = options
