@@ -62,27 +62,34 @@ def test_pipeline_killed_inside_each_kind_of_step_then_rerun_equals_one_clean_ru
     kills = []  # (step, seconds into it): with the runs' output they say where a failure came from
     log_path = tmp_path / "pipeline.log"
     print(f"the runs' output: {log_path}")
-    with open(log_path, "wb") as log:
-        for step, longest in KILL_STEPS:
-            offset = log_path.stat().st_size
-            process = pipeline_process(tmp_path / "killed", log)
-            announced = wait_for(process, log_path, announcement(step), offset)
-            after = rng.uniform(0.5, longest)
-            time.sleep(after)
-            assert announced and process.poll() is None, \
-                f"the run ended before it was killed in {step}:\n{tail(log_path)}"
-            os.killpg(process.pid, signal.SIGKILL)  # the driver and its JVM, as a machine crash would
-            process.wait()
-            kills.append((step, round(after, 1)))
-            log.write(f"\n=== killed {after:.1f} s into {step} ===\n".encode())
-            log.flush()
-        print(f"killed in {kills}")
-        final = pipeline_process(tmp_path / "killed", log)
-        try:
-            code = final.wait(timeout=600)
-        except subprocess.TimeoutExpired:
-            os.killpg(final.pid, signal.SIGKILL)
-            final.wait()
-            pytest.fail(f"the rerun after the kills ran over 600 s; the runs' output:\n{tail(log_path)}")
+    started = []  # each in its own process group: a failure, a timeout or Ctrl-C here must not leave one running
+    try:
+        with open(log_path, "wb") as log:
+            for step, longest in KILL_STEPS:
+                offset = log_path.stat().st_size
+                process = pipeline_process(tmp_path / "killed", log)
+                started.append(process)
+                announced = wait_for(process, log_path, announcement(step), offset)
+                after = rng.uniform(0.5, longest)
+                time.sleep(after)
+                assert announced and process.poll() is None, \
+                    f"the run ended before it was killed in {step}:\n{tail(log_path)}"
+                os.killpg(process.pid, signal.SIGKILL)  # the driver and its JVM, as a machine crash would
+                process.wait()
+                kills.append((step, round(after, 1)))
+                log.write(f"\n=== killed {after:.1f} s into {step} ===\n".encode())
+                log.flush()
+            print(f"killed in {kills}")
+            final = pipeline_process(tmp_path / "killed", log)
+            started.append(final)
+            try:
+                code = final.wait(timeout=600)
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"the rerun after the kills ran over 600 s; the runs' output:\n{tail(log_path)}")
+    finally:
+        for process in started:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
     assert code == 0, f"the rerun after the kills exited with {code}; the runs' output:\n{tail(log_path)}"
     assert_same_tables(spark, killed, clean_run)
