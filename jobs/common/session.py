@@ -62,22 +62,21 @@ def build_session(app_name: str, cfg: JobConfig) -> SparkSession:
         # Delta reads its own schema from the log; no Hive metastore is needed by default.
         .config("spark.sql.catalogImplementation", "in-memory")
     )
-    if not _under_spark_submit():
+    settings = dict(spark_cfg.settings)
+    if not _under_spark_submit():  # this process starts the driver JVM (spark-submit.sh passes these itself)
         builder = (builder.master(spark_cfg.master)
                    .config("spark.driver.memory", spark_cfg.driver_memory)
                    .config("spark.jars", ",".join(pinned_jars()))
                    .config("spark.driver.extraClassPath", str(LOCAL_FS_JAR)))
+        options = driver_java_options(settings.get("spark.driver.extraJavaOptions"))
+        if options:
+            settings["spark.driver.extraJavaOptions"] = options
     if spark_cfg.event_log_enabled:
         local_dir = resolve_path(cfg.paths.event_log)
         if "://" not in local_dir:
             os.makedirs(local_dir, exist_ok=True)
         builder = (builder.config("spark.eventLog.enabled", "true")
                    .config("spark.eventLog.dir", local_dir))
-    settings = dict(spark_cfg.settings)
-    if not _under_spark_submit():  # under spark-submit the JVM is running: spark-submit.sh added it
-        options = driver_java_options(settings.get("spark.driver.extraJavaOptions"))
-        if options:
-            settings["spark.driver.extraJavaOptions"] = options
     for key, value in settings.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
